@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'data/', '**/*.js', 'bench-results/'] },
+  { ignores: ['**/node_modules/', 'build/', 'data/', '**/*.js', 'bench-results/', 'tests/scratch/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

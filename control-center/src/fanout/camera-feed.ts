@@ -1,0 +1,139 @@
+import { EventEmitter } from 'node:events';
+import { MediaStreamTrack, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import { createPeer, gatheringComplete, localSdp, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
+import type { Logger } from 'pino';
+
+/** Minimum gap between key-frame requests sent upstream for one camera. */
+const PLI_INTERVAL_MS = 300;
+
+export interface FeedEvents {
+  close: [reason: string];
+}
+
+/**
+ * One camera's live video in the centre: exactly one upstream WebRTC peer from the
+ * school gateway, whatever the number of viewers, and one werift peer per viewer
+ * sending the same track. RTP is copied as buffers: werift's sender rewrites the header
+ * of a packet object in place, so a shared object would accumulate every viewer's offsets.
+ */
+export class CameraFeed extends EventEmitter<FeedEvents> {
+  readonly track = new MediaStreamTrack({ kind: 'video' });
+  private upstream: RTCPeerConnection | undefined;
+  private upstreamSsrc: number | undefined;
+  private upstreamRecv: RTCRtpTransceiver | undefined;
+  private lastPli = 0;
+  private pliTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** RTP packets relayed from the upstream. */
+  packetsIn = 0;
+
+  constructor(
+    readonly cameraId: string,
+    readonly gatewayId: string,
+    readonly streamId: string,
+    private readonly peerOpts: PeerOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Answers the gateway's offer; returns the answer SDP. */
+  async acceptOffer(offerSdp: string): Promise<string> {
+    if (this.closed) throw new Error('feed closed');
+    if (this.upstream) throw new Error('feed already has an upstream');
+    const pc = createPeer(this.peerOpts);
+    this.upstream = pc;
+    pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        this.upstreamSsrc = rtp.header.ssrc;
+        if (this.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
+        this.track.writeRtp(rtp.serialize());
+      });
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      this.log.debug({ camera: this.cameraId, state }, 'upstream peer state');
+      if (state === 'connected') this.log.info({ camera: this.cameraId }, 'upstream connected');
+      if (state === 'failed' || state === 'closed') this.close(`upstream ${state}`);
+    });
+    await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    this.upstreamRecv = pc.getTransceivers()[0];
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gatheringComplete(pc);
+    return localSdp(pc, this.peerOpts);
+  }
+
+  /**
+   * Asks the camera for a key frame (RTCP PLI upstream; the gateway turns it into
+   * ONVIF SetSynchronizationPoint). Bursts of requests — Chromium sends several PLIs
+   * while a new viewer starts — are coalesced.
+   */
+  requestKeyframe(): void {
+    if (this.closed || this.pliTimer) return;
+    const wait = Math.max(0, this.lastPli + PLI_INTERVAL_MS - Date.now());
+    this.pliTimer = setTimeout(() => {
+      this.pliTimer = undefined;
+      this.lastPli = Date.now();
+      const receiver = this.upstreamRecv?.receiver;
+      if (receiver && this.upstreamSsrc !== undefined) {
+        receiver.sendRtcpPLI(this.upstreamSsrc).catch((err: Error) => this.log.debug({ err }, 'PLI upstream failed'));
+      }
+    }, wait);
+  }
+
+  /** Idempotent. Closes the upstream peer; viewers are closed by their owner on `close`. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.pliTimer);
+    this.pliTimer = undefined;
+    const pc = this.upstream;
+    this.upstream = undefined;
+    pc?.close().catch(() => undefined);
+    this.track.stop();
+    this.log.info({ camera: this.cameraId, reason }, 'feed closed');
+    this.emit('close', reason);
+  }
+}
+
+/** A viewer's werift peer that sends one feed's track. */
+export class ViewerPeer {
+  private closed = false;
+
+  private constructor(readonly pc: RTCPeerConnection) {}
+
+  /** Creates the peer and its offer (the centre offers, the browser answers). */
+  static async create(feed: CameraFeed, peerOpts: PeerOptions, log: Logger): Promise<{ viewer: ViewerPeer; offer: string }> {
+    const pc = createPeer(peerOpts);
+    const viewer = new ViewerPeer(pc);
+    try {
+      const transceiver = pc.addTransceiver(feed.track, { direction: 'sendonly' });
+      transceiver.sender.onPictureLossIndication.subscribe(() => feed.requestKeyframe());
+      pc.connectionStateChange.subscribe((state) => {
+        log.debug({ camera: feed.cameraId, state }, 'viewer peer state');
+        // The first frame a new viewer can decode is a key frame: ask for one the
+        // moment its transport is up instead of waiting for the camera's next GOP.
+        if (state === 'connected') feed.requestKeyframe();
+      });
+      await pc.setLocalDescription(await pc.createOffer());
+      await gatheringComplete(pc);
+      return { viewer, offer: localSdp(pc, peerOpts) };
+    } catch (err) {
+      viewer.close();
+      throw err;
+    }
+  }
+
+  async accept(answerSdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close().catch(() => undefined);
+  }
+}

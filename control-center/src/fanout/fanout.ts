@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { LinkMessage } from '@schoolcam/protocol/link/link-messages';
+import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
+import { CameraFeed, ViewerPeer } from './camera-feed';
+import { AppError } from '../errors';
+
+/** What the fan-out needs of the gateway link. */
+export interface GatewayLinkPort {
+  send(gatewayId: string, msg: LinkMessage): boolean;
+}
+
+export interface FanoutOptions {
+  peer: PeerOptions;
+  /** Keep an upstream this long after its last viewer left, so a quick return is instant. Default 5000. */
+  upstreamLingerMs?: number;
+  /** Give up on a gateway that does not offer the stream within this time. Default 10000. */
+  offerTimeoutMs?: number;
+}
+
+interface FeedEntry {
+  feed: CameraFeed;
+  viewers: Set<ViewerPeer>;
+  linger: NodeJS.Timeout | undefined;
+  offerTimer: NodeJS.Timeout | undefined;
+}
+
+/** A viewer's handle on a camera: release it exactly once when the tile closes. */
+export interface ViewerLease {
+  offer: string;
+  accept(answerSdp: string): Promise<void>;
+  release(): void;
+  /** Called when the feed ends under the viewer (camera failed, gateway gone). */
+  onEnded(cb: (reason: string) => void): void;
+}
+
+/**
+ * Fan-out: one upstream per camera, any number of viewers. Upstreams start on the
+ * first viewer and stop a linger after the last one leaves.
+ */
+export class Fanout {
+  private readonly entries = new Map<string, FeedEntry>();
+  private readonly byStream = new Map<string, string>();
+  private readonly linger: number;
+  private readonly offerTimeout: number;
+
+  constructor(
+    private readonly link: GatewayLinkPort,
+    private readonly opts: FanoutOptions,
+    private readonly log: Logger,
+  ) {
+    this.linger = opts.upstreamLingerMs ?? 5000;
+    this.offerTimeout = opts.offerTimeoutMs ?? 10_000;
+  }
+
+  /** Counts for health checks and leak tests. */
+  stats(): { feeds: number; viewers: number } {
+    let viewers = 0;
+    for (const e of this.entries.values()) viewers += e.viewers.size;
+    return { feeds: this.entries.size, viewers };
+  }
+
+  async watch(cameraId: string, gatewayId: string): Promise<ViewerLease> {
+    const entry = this.entryFor(cameraId, gatewayId);
+    const { viewer, offer } = await ViewerPeer.create(entry.feed, this.opts.peer, this.log);
+    if (entry.feed.isClosed) {
+      viewer.close();
+      throw new AppError('STREAM_ENDED', 'the camera stream ended while the viewer was starting', 503);
+    }
+    entry.viewers.add(viewer);
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    let released = false;
+    const endedCallbacks: ((reason: string) => void)[] = [];
+    const onClose = (reason: string): void => {
+      if (released) return;
+      released = true;
+      viewer.close();
+      for (const cb of endedCallbacks) cb(reason);
+    };
+    entry.feed.once('close', onClose);
+    return {
+      offer,
+      accept: (sdp) => viewer.accept(sdp),
+      onEnded: (cb) => endedCallbacks.push(cb),
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.feed.off('close', onClose);
+        viewer.close();
+        entry.viewers.delete(viewer);
+        if (entry.viewers.size === 0 && !entry.feed.isClosed) {
+          entry.linger = setTimeout(() => entry.feed.close('no viewers'), this.linger);
+        }
+      },
+    };
+  }
+
+  /** The gateway offered the upstream for a stream we asked for. */
+  async onOffer(gatewayId: string, streamId: string, sdp: string): Promise<void> {
+    const entry = this.entryByStream(streamId);
+    if (!entry || entry.feed.gatewayId !== gatewayId) {
+      this.link.send(gatewayId, { type: 'stream.stop', streamId, reason: 'unknown stream' });
+      return;
+    }
+    clearTimeout(entry.offerTimer);
+    entry.offerTimer = undefined;
+    try {
+      const answer = await entry.feed.acceptOffer(sdp);
+      this.link.send(gatewayId, { type: 'stream.answer', streamId, sdp: answer });
+    } catch (err) {
+      this.log.warn({ err, camera: entry.feed.cameraId }, 'upstream offer rejected');
+      entry.feed.close(`upstream negotiation failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** The gateway ended a stream (camera failed, stopped). */
+  onStreamEnded(streamId: string, reason: string): void {
+    this.entryByStream(streamId)?.feed.close(`gateway: ${reason}`);
+  }
+
+  /** Every feed of a gateway ends when its link goes away. */
+  onGatewayGone(gatewayId: string): void {
+    for (const e of [...this.entries.values()]) if (e.feed.gatewayId === gatewayId) e.feed.close('gateway offline');
+  }
+
+  close(): void {
+    for (const e of [...this.entries.values()]) e.feed.close('centre shutting down');
+  }
+
+  private entryByStream(streamId: string): FeedEntry | undefined {
+    const cameraId = this.byStream.get(streamId);
+    return cameraId === undefined ? undefined : this.entries.get(cameraId);
+  }
+
+  private entryFor(cameraId: string, gatewayId: string): FeedEntry {
+    const existing = this.entries.get(cameraId);
+    if (existing && !existing.feed.isClosed) return existing;
+    const streamId = randomUUID();
+    const feed = new CameraFeed(cameraId, gatewayId, streamId, this.opts.peer, this.log);
+    const entry: FeedEntry = { feed, viewers: new Set(), linger: undefined, offerTimer: undefined };
+    if (!this.link.send(gatewayId, { type: 'stream.start', streamId, cameraId })) {
+      throw new AppError('GATEWAY_OFFLINE', 'the school gateway of this camera is offline', 503);
+    }
+    this.entries.set(cameraId, entry);
+    this.byStream.set(streamId, cameraId);
+    entry.offerTimer = setTimeout(() => feed.close('gateway did not offer the stream in time'), this.offerTimeout);
+    feed.once('close', (reason) => {
+      clearTimeout(entry.linger);
+      clearTimeout(entry.offerTimer);
+      for (const v of entry.viewers) v.close();
+      entry.viewers.clear();
+      this.entries.delete(cameraId);
+      this.byStream.delete(streamId);
+      if (reason !== 'gateway offline' && !reason.startsWith('gateway:')) {
+        this.link.send(gatewayId, { type: 'stream.stop', streamId, reason });
+      }
+    });
+    return entry;
+  }
+}

@@ -1,0 +1,280 @@
+import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
+import { type Lang, t } from './i18n';
+
+/** Live page: a grid of every camera, each tile a WebRTC video relayed by the centre. */
+
+interface CameraView {
+  id: string;
+  name: string;
+  schoolId: string;
+  state: string;
+  reason: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+type ServerEvent =
+  | { type: 'cameras'; cameras: CameraView[] }
+  | { type: 'offer'; tile: string; sdp: string }
+  | { type: 'ended'; tile: string; reason: string }
+  | { type: 'error'; tile?: string; code: string; message: string };
+
+/** Per-tile figures, exposed on `window.schoolcam` for operators' diagnostics and tests. */
+export interface TileStats {
+  cameraId: string;
+  state: string;
+  openedAt: number;
+  firstFrameAt: number | null;
+  frames: number;
+  width: number;
+  height: number;
+  /** Glass-to-glass latency of recent frames (ms), from the simulator's capture-time barcode. */
+  latencies: number[];
+  barcodes: number;
+}
+
+const token = new URLSearchParams(location.search).get('token');
+let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
+const grid = document.getElementById('grid')!;
+const status = document.getElementById('status')!;
+const tiles = new Map<string, Tile>();
+let ws: WebSocket | undefined;
+let tileSeq = 0;
+
+class Tile {
+  readonly el = document.createElement('div');
+  readonly video = document.createElement('video');
+  readonly label = document.createElement('div');
+  readonly stateEl = document.createElement('span');
+  readonly latEl = document.createElement('span');
+  pc: RTCPeerConnection | undefined;
+  handle = '';
+  stats: TileStats;
+  private readonly canvas = document.createElement('canvas');
+  private retry: number | undefined;
+
+  constructor(public camera: CameraView) {
+    this.el.className = 'tile';
+    this.el.dataset.camera = camera.id;
+    this.video.muted = true;
+    this.video.autoplay = true;
+    this.video.playsInline = true;
+    this.label.className = 'label';
+    const name = document.createElement('span');
+    name.textContent = `${camera.name} · ${camera.schoolId}`;
+    this.stateEl.className = 'state';
+    this.label.append(name, this.latEl, this.stateEl);
+    this.el.append(this.video, this.label);
+    this.stats = this.freshStats();
+    this.setState('connecting');
+    this.video.requestVideoFrameCallback(this.onFrame);
+  }
+
+  private freshStats(): TileStats {
+    return { cameraId: this.camera.id, state: 'connecting', openedAt: performance.timeOrigin + performance.now(), firstFrameAt: null, frames: 0, width: 0, height: 0, latencies: [], barcodes: 0 };
+  }
+
+  setState(state: string): void {
+    this.stats.state = state;
+    this.el.dataset.state = state;
+    this.stateEl.textContent = t(lang, `state.${state}`);
+  }
+
+  open(): void {
+    this.close();
+    this.stats = this.freshStats();
+    this.setState('connecting');
+    this.handle = `t${++tileSeq}`;
+    send({ type: 'watch', tile: this.handle, cameraId: this.camera.id });
+  }
+
+  async onOffer(sdp: string): Promise<void> {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    this.pc = pc;
+    pc.ontrack = (ev) => {
+      this.video.srcObject = ev.streams[0] ?? new MediaStream([ev.track]);
+      void this.video.play().catch(() => undefined);
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed') this.ended('connection failed');
+    };
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    // Non-trickle: wait for gathering so the answer carries every candidate.
+    if (pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          if (pc.iceGatheringState === 'complete') resolve();
+        };
+        pc.addEventListener('icegatheringstatechange', done);
+        setTimeout(resolve, 2000);
+      });
+    }
+    if (this.pc !== pc) return;
+    send({ type: 'answer', tile: this.handle, sdp: pc.localDescription!.sdp });
+  }
+
+  ended(reason: string): void {
+    this.close();
+    this.setState('ended');
+    this.el.title = reason;
+    // Try again shortly: cameras come back after reboots and link cuts.
+    this.retry = window.setTimeout(() => this.open(), 3000);
+  }
+
+  close(): void {
+    window.clearTimeout(this.retry);
+    if (this.handle) send({ type: 'unwatch', tile: this.handle });
+    this.pc?.close();
+    this.pc = undefined;
+    this.video.srcObject = null;
+  }
+
+  private readonly onFrame = (now: number, meta: VideoFrameCallbackMetadata): void => {
+    this.video.requestVideoFrameCallback(this.onFrame);
+    if (!this.pc) return;
+    const s = this.stats;
+    s.frames++;
+    s.width = meta.width;
+    s.height = meta.height;
+    if (s.firstFrameAt === null) {
+      s.firstFrameAt = performance.timeOrigin + now;
+      this.setState('playing');
+    }
+    const captured = this.readCaptureTime(meta.width);
+    if (captured !== null) {
+      s.barcodes++;
+      const latency = performance.timeOrigin + now - captured;
+      s.latencies.push(latency);
+      if (s.latencies.length > 600) s.latencies.shift();
+      if (s.frames % 15 === 0) this.latEl.textContent = `${t(lang, 'latency')} ${Math.round(latency)} ms`;
+    }
+  };
+
+  /** Reads the simulator's capture-time barcode from the top rows of the frame. */
+  private readCaptureTime(width: number): number | null {
+    const rows = 16;
+    if (this.canvas.width !== width) {
+      this.canvas.width = width;
+      this.canvas.height = rows;
+    }
+    const ctx = this.canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) return null;
+    ctx.drawImage(this.video, 0, 0, width, rows, 0, 0, width, rows);
+    return readBarcode(ctx.getImageData(0, 0, width, rows).data, width, rows, 4);
+  }
+}
+
+function send(msg: unknown): void {
+  if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+function render(cameras: CameraView[]): void {
+  const seen = new Set<string>();
+  for (const cam of cameras) {
+    seen.add(cam.id);
+    let tile = tiles.get(cam.id);
+    if (!tile) {
+      tile = new Tile(cam);
+      tiles.set(cam.id, tile);
+      grid.append(tile.el);
+      tile.open();
+    }
+    tile.camera = cam;
+    if (cam.state === 'offline' || cam.state === 'failing') tile.setState(cam.state);
+  }
+  for (const [id, tile] of tiles) {
+    if (!seen.has(id)) {
+      tile.close();
+      tile.el.remove();
+      tiles.delete(id);
+    }
+  }
+  status.textContent = cameras.length === 0 ? t(lang, 'noCameras') : '';
+}
+
+function onEvent(ev: ServerEvent): void {
+  switch (ev.type) {
+    case 'cameras':
+      render(ev.cameras);
+      return;
+    case 'offer': {
+      const tile = [...tiles.values()].find((x) => x.handle === ev.tile);
+      if (tile) void tile.onOffer(ev.sdp).catch((err: Error) => tile.ended(err.message));
+      return;
+    }
+    case 'ended':
+    case 'error': {
+      const tile = [...tiles.values()].find((x) => x.handle === ev.tile);
+      if (tile) tile.ended(ev.type === 'ended' ? ev.reason : ev.message);
+      else if (ev.type === 'error') status.textContent = ev.message;
+      return;
+    }
+  }
+}
+
+function connect(): void {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws = new WebSocket(`${proto}//${location.host}/api/view?token=${encodeURIComponent(token ?? '')}`);
+  ws.onopen = () => {
+    status.textContent = '';
+    for (const tile of tiles.values()) tile.open();
+  };
+  ws.onmessage = (m) => onEvent(JSON.parse(m.data as string) as ServerEvent);
+  ws.onclose = () => {
+    status.textContent = t(lang, 'disconnected');
+    for (const tile of tiles.values()) tile.close();
+    setTimeout(connect, 2000);
+  };
+}
+
+function applyLang(): void {
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(lang, el.dataset.i18n!);
+  document.getElementById('lang')!.textContent = lang === 'cs' ? 'EN' : 'CZ';
+  document.title = t(lang, 'title');
+  for (const tile of tiles.values()) tile.setState(tile.stats.state);
+}
+
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-grid]')) {
+  b.onclick = () => {
+    grid.className = `grid g${b.dataset.grid}`;
+    for (const x of document.querySelectorAll('[data-grid]')) x.classList.toggle('active', x === b);
+  };
+}
+document.getElementById('lang')!.onclick = () => {
+  lang = lang === 'cs' ? 'en' : 'cs';
+  localStorage.setItem('lang', lang);
+  applyLang();
+};
+
+declare global {
+  interface Window {
+    schoolcam: { tiles(): TileStats[]; unwatch(cameraId: string): void; watch(cameraId: string): void; inbound(cameraId: string): Promise<Record<string, unknown> | null> };
+  }
+}
+window.schoolcam = {
+  tiles: () => [...tiles.values()].map((x) => ({ ...x.stats, latencies: [...x.stats.latencies] })),
+  unwatch: (id) => {
+    const tile = tiles.get(id);
+    if (tile) {
+      tile.close();
+      tile.handle = '';
+    }
+  },
+  watch: (id) => tiles.get(id)?.open(),
+  inbound: async (id) => {
+    const pc = tiles.get(id)?.pc;
+    if (!pc) return null;
+    let found: Record<string, unknown> | null = null;
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') found = r;
+    });
+    return found;
+  },
+};
+
+applyLang();
+if (!token) status.textContent = t(lang, 'noToken');
+else connect();

@@ -1,0 +1,137 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type { Logger } from 'pino';
+import {
+  GATEWAY_AUTH_HEADER,
+  MAX_LINK_MESSAGE_BYTES,
+  type LinkMessage,
+  encodeLinkMessage,
+  gatewayAuthValue,
+  parseLinkMessage,
+} from '@schoolcam/protocol/link/link-messages';
+
+export interface LinkClientEvents {
+  open: [];
+  message: [msg: LinkMessage];
+  down: [reason: string];
+}
+
+export interface LinkClientOptions {
+  centerUrl: string;
+  gatewayId: string;
+  secret: string;
+  /** First reconnect delay; doubles up to `maxBackoffMs`, with ±50 % jitter. Default 500. */
+  minBackoffMs?: number;
+  /** Default 30000. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * The gateway's outbound WebSocket to the centre (schools have no inbound ports).
+ * Reconnects forever with jittered exponential backoff; pings at the interval the centre
+ * asks for in `welcome` and drops a link that stops answering.
+ */
+export class LinkClient extends EventEmitter<LinkClientEvents> {
+  private ws: WebSocket | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private backoff: number;
+  private lastHeard = 0;
+  private closed = false;
+
+  constructor(
+    private readonly opts: LinkClientOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.backoff = opts.minBackoffMs ?? 500;
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  send(msg: LinkMessage): boolean {
+    if (!this.isOpen) return false;
+    this.ws!.send(encodeLinkMessage(msg));
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pingTimer);
+    this.ws?.terminate();
+    this.ws = undefined;
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const url = `${this.opts.centerUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/link`;
+    const ws = new WebSocket(url, {
+      headers: { [GATEWAY_AUTH_HEADER]: gatewayAuthValue(this.opts.gatewayId, this.opts.secret) },
+      maxPayload: MAX_LINK_MESSAGE_BYTES,
+      handshakeTimeout: 10_000,
+    });
+    this.ws = ws;
+    let opened = false;
+    ws.on('open', () => {
+      opened = true;
+      this.backoff = this.opts.minBackoffMs ?? 500;
+      this.lastHeard = Date.now();
+      this.log.info({ url }, 'link up');
+      this.emit('open');
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      this.log.error({ status: res.statusCode }, res.statusCode === 401 ? 'centre refused the gateway credentials' : 'centre refused the link');
+      ws.terminate();
+    });
+    ws.on('message', (data: Buffer) => {
+      this.lastHeard = Date.now();
+      let msg: LinkMessage;
+      try {
+        msg = parseLinkMessage(data);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'bad message from centre');
+        return;
+      }
+      if (msg.type === 'welcome') this.startPing(msg.heartbeatMs);
+      this.emit('message', msg);
+    });
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'link socket error'));
+    ws.on('close', (code, reason) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      clearInterval(this.pingTimer);
+      if (opened) {
+        this.log.warn({ code, reason: reason.toString() }, 'link down');
+        this.emit('down', reason.toString() || `closed (${code})`);
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  private startPing(intervalMs: number): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > intervalMs * 3) {
+        this.log.warn('centre stopped answering; reconnecting');
+        this.ws?.terminate();
+        return;
+      }
+      this.send({ type: 'ping', t: Date.now() });
+    }, intervalMs);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const wait = this.backoff * (0.5 + Math.random());
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+    this.reconnectTimer = setTimeout(() => this.connect(), wait);
+  }
+}

@@ -1,0 +1,575 @@
+/**
+ * RTSP 1.0 server (RFC 2326) that plays live RTP from {@link RtspMediaSource}s over
+ * TCP interleaving (§10.12). UDP transport is answered with 461 for now; the SETUP
+ * handler picks a transport in one place ({@link chooseTransport}) so it can be added.
+ *
+ * Sessions are bound to the TCP connection that created them: a Session id sent on
+ * another connection is answered 454, so a leaked id cannot be used to PLAY or
+ * TEARDOWN someone else's stream (LIVE555 CVE-2026-41470).
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { ServerAuth, type AuthMode } from './digest-auth';
+import { parseSession, parseTransport, formatTransport, type TransportSpec } from './rtsp-headers';
+import { RtspError } from './rtsp-error';
+import { silentLogger, type RtspLogger } from './rtsp-logger';
+import {
+  getHeader,
+  serializeInterleaved,
+  serializeResponse,
+  RtspStreamParser,
+  MAX_INTERLEAVED,
+  type RtspFrame,
+  type RtspHeader,
+  type RtspRequest,
+} from './rtsp-message';
+import { parseSdp, getAttribute } from '../sdp/sdp';
+
+/** What the server plays. Business code implements this; the server knows nothing else about media. */
+export interface RtspMediaSource {
+  /** Full SDP body for DESCRIBE (the server may rewrite nothing but o=/c= lines). Track controls are `trackID=N`. */
+  describe(): string;
+  /** Begin delivering RTP for the given track indexes; returns an unsubscribe function. onRtp gets a complete RTP packet. */
+  subscribe(trackIds: number[], onRtp: (trackId: number, packet: Buffer) => void): () => void;
+}
+
+export interface RtspServerAuthOptions {
+  /** `digest`, `basic`, `any` (either; Digest offered first) or `none`. */
+  mode: AuthMode;
+  /** username → password, read on every request (entries may be added or removed live). */
+  users: Readonly<Record<string, string>>;
+}
+
+export interface RtspServerOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** TCP port; 0 (the default) picks a free one, see {@link RtspServer.port}. */
+  port?: number;
+  /** Authentication realm. Default `schoolcam`. */
+  realm?: string;
+  /** Default: no authentication. */
+  auth?: RtspServerAuthOptions;
+  /** Maps a URL path (no leading or trailing `/`, percent-decoded) to a source, or undefined for 404. */
+  resolve: (path: string) => RtspMediaSource | undefined;
+  /** Seconds without a request (or RTCP from the client) before a session is torn down. Default 60. */
+  sessionTimeoutSec?: number;
+  /** Default: silent. */
+  logger?: RtspLogger;
+  /** A client whose socket holds more unsent bytes than this loses packets instead. Default 4 MiB. */
+  maxWriteBufferBytes?: number;
+  /** Lifetime of a Digest nonce before `stale=true`. Default 60 s. */
+  nonceTtlSec?: number;
+  /** Most simultaneous TCP connections. Default 256. */
+  maxConnections?: number;
+}
+
+const SERVER_NAME = 'schoolcam-rtsp';
+const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
+const DROP_LOG_INTERVAL_MS = 5_000;
+
+interface ServerTrack {
+  trackId: number;
+  /** RTP and RTCP interleaved channels. */
+  channels: readonly [number, number];
+}
+
+interface ServerSession {
+  id: string;
+  path: string;
+  source: RtspMediaSource;
+  tracks: Map<number, ServerTrack>;
+  state: 'ready' | 'playing';
+  unsubscribe?: () => void;
+  timer: NodeJS.Timeout;
+  /** Packets produced while subscribe() runs, sent after the PLAY reply. */
+  held?: Buffer[];
+}
+
+type Reply = { statusCode: number; headers?: RtspHeader[]; body?: string | Buffer; close?: boolean; after?: () => void };
+
+/**
+ * An RTSP server on one TCP port. Create with {@link RtspServer.create}; every
+ * client connection is independent.
+ */
+export class RtspServer {
+  private readonly connections = new Set<ServerConnection>();
+  private closing: Promise<void> | undefined;
+  private nextConnectionId = 1;
+  /** @internal shared with connections */
+  readonly auth: ServerAuth | undefined;
+  /** @internal */
+  readonly log: RtspLogger;
+  /** @internal */
+  readonly sessionTimeoutSec: number;
+  /** @internal */
+  readonly maxWriteBufferBytes: number;
+
+  private constructor(
+    private readonly server: net.Server,
+    /** The bound interface. */
+    readonly host: string,
+    /** The bound port (the real one when 0 was asked for). */
+    readonly port: number,
+    /** @internal */
+    readonly opts: RtspServerOptions,
+  ) {
+    this.log = opts.logger ?? silentLogger;
+    this.sessionTimeoutSec = opts.sessionTimeoutSec ?? 60;
+    this.maxWriteBufferBytes = opts.maxWriteBufferBytes ?? 4 * 1024 * 1024;
+    const mode = opts.auth?.mode ?? 'none';
+    this.auth =
+      mode === 'none'
+        ? undefined
+        : new ServerAuth({ mode, realm: opts.realm ?? 'schoolcam', users: opts.auth!.users, nonceTtlMs: (opts.nonceTtlSec ?? 60) * 1000 });
+    server.on('connection', (socket) => this.accept(socket));
+    server.on('error', (err) => this.log.error({ err: err.message }, 'rtsp server socket error'));
+  }
+
+  /** Binds and starts listening. Rejects if the port cannot be bound. */
+  static async create(opts: RtspServerOptions): Promise<RtspServer> {
+    const host = opts.host ?? '127.0.0.1';
+    const server = net.createServer({ noDelay: true });
+    server.maxConnections = opts.maxConnections ?? 256;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    const address = server.address() as net.AddressInfo;
+    return new RtspServer(server, host, address.port, opts);
+  }
+
+  /** `rtsp://host:port/path` for a source path. */
+  url(path: string): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `rtsp://${host}:${this.port}/${path.replace(/^\/+/, '')}`;
+  }
+
+  /** Open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Live sessions over all connections. */
+  get sessionCount(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.sessions.size;
+    return n;
+  }
+
+  /**
+   * Closes every connection that authenticated as `username` (ending its sessions), e.g.
+   * when a grant is revoked: removing the user from `users` alone only refuses new requests.
+   * Returns how many connections were closed.
+   */
+  disconnectUser(username: string): number {
+    let n = 0;
+    for (const c of [...this.connections]) {
+      if (c.username === username) {
+        c.destroy('user disconnected');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Stops listening and closes every client connection (their sessions first). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const c of [...this.connections]) c.destroy('server closing');
+    });
+    return this.closing;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new ServerConnection(this, socket, this.nextConnectionId++);
+    this.connections.add(conn);
+    socket.once('close', () => {
+      conn.destroy('socket closed');
+      this.connections.delete(conn);
+    });
+  }
+}
+
+/** One client TCP connection and the sessions it created. */
+class ServerConnection {
+  readonly sessions = new Map<string, ServerSession>();
+  /** The user this connection last authenticated as. */
+  username: string | undefined;
+  private readonly parser = new RtspStreamParser();
+  private closed = false;
+  private dropped = 0;
+  private lastDropLog = 0;
+  private readonly remote: string;
+
+  constructor(
+    private readonly server: RtspServer,
+    private readonly socket: net.Socket,
+    private readonly id: number,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    // Connections that never set up a session must not be held open forever (slowloris).
+    socket.setTimeout(server.sessionTimeoutSec * 1000, () => {
+      if (this.sessions.size === 0) this.destroy('idle timeout');
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.log.debug({ conn: this.id, err: err.message }, 'client socket error'));
+    this.log.debug({ conn: this.id, remote: this.remote }, 'client connected');
+  }
+
+  private get log(): RtspLogger {
+    return this.server.log;
+  }
+
+  destroy(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.sessions.values()]) this.endSession(s, reason);
+    this.socket.destroy();
+    this.log.debug({ conn: this.id, reason }, 'client connection closed');
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    const { frames, error } = this.parser.push(chunk);
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+    if (error && !this.closed) {
+      this.log.warn({ conn: this.id, remote: this.remote, code: error.code, err: error.message }, 'bad RTSP framing, closing');
+      const statusCode = error.code === 'RTSP_BODY_TOO_LARGE' ? 413 : 400;
+      this.closed = true; // no more input is read; sessions end with the socket
+      for (const s of [...this.sessions.values()]) this.endSession(s, 'framing error');
+      this.socket.end(serializeResponse({ statusCode, headers: [['Server', SERVER_NAME], ['Connection', 'close']] }), () => this.socket.destroy());
+    }
+  }
+
+  private onFrame(frame: RtspFrame): void {
+    switch (frame.kind) {
+      case 'interleaved':
+        // RTCP receiver reports from the client count as liveness (RFC 2326 §12.37 leaves the how open).
+        for (const s of this.sessions.values()) s.timer.refresh();
+        return;
+      case 'response':
+        return; // we send no requests; a stray response is ignored
+      case 'request':
+        this.onRequest(frame);
+        return;
+      default: {
+        const unreachable: never = frame;
+        throw new Error(`unexpected frame ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private onRequest(req: RtspRequest): void {
+    const cseq = getHeader(req.headers, 'cseq')?.trim();
+    this.log.debug({ conn: this.id, method: req.method, uri: stripUserinfo(req.uri), cseq }, 'request');
+    let reply: Reply;
+    try {
+      reply = cseq === undefined || !/^\d{1,10}$/.test(cseq) ? { statusCode: 400 } : this.handle(req);
+    } catch (err) {
+      this.log.error({ conn: this.id, method: req.method, err: (err as Error).message }, 'request handler failed');
+      reply = { statusCode: 500 };
+    }
+    const headers: RtspHeader[] = [];
+    if (cseq !== undefined && /^\d{1,10}$/.test(cseq)) headers.push(['CSeq', cseq]);
+    headers.push(['Server', SERVER_NAME], ...(reply.headers ?? []));
+    if (reply.close) headers.push(['Connection', 'close']);
+    this.socket.write(serializeResponse({ statusCode: reply.statusCode, headers, body: reply.body }));
+    reply.after?.();
+    if (reply.close) this.socket.end(() => this.socket.destroy());
+  }
+
+  private handle(req: RtspRequest): Reply {
+    const url = parseRequestUrl(req.uri);
+    if (url === undefined && !(req.method === 'OPTIONS' && req.uri === '*')) return { statusCode: 400 };
+    switch (req.method) {
+      case 'OPTIONS':
+        this.touchSession(req);
+        return { statusCode: 200, headers: [['Public', PUBLIC_METHODS]] };
+      case 'DESCRIBE':
+      case 'SETUP':
+      case 'PLAY':
+      case 'PAUSE':
+      case 'TEARDOWN':
+      case 'GET_PARAMETER':
+      case 'SET_PARAMETER': {
+        const denied = this.authorize(req);
+        if (denied) return denied;
+        return this.handleAuthorized(req, url!);
+      }
+      case 'ANNOUNCE':
+      case 'RECORD':
+      case 'REDIRECT':
+        return { statusCode: 405, headers: [['Allow', PUBLIC_METHODS]] };
+      default:
+        return { statusCode: 501 };
+    }
+  }
+
+  private handleAuthorized(req: RtspRequest, url: URL): Reply {
+    switch (req.method) {
+      case 'DESCRIBE':
+        return this.describe(url, req);
+      case 'SETUP':
+        return this.setup(url, req);
+      case 'PLAY':
+        return this.play(req);
+      case 'PAUSE':
+        return this.pause(req);
+      case 'TEARDOWN':
+        return this.teardown(req);
+      default: {
+        // GET_PARAMETER / SET_PARAMETER: keepalive (RFC 2326 §10.8, §10.9).
+        const found = this.findSession(req);
+        if (found === 'invalid') return { statusCode: 454 };
+        return { statusCode: 200, headers: found ? [['Session', this.sessionHeader(found)]] : [] };
+      }
+    }
+  }
+
+  private authorize(req: RtspRequest): Reply | undefined {
+    const auth = this.server.auth;
+    if (!auth) return undefined;
+    const result = auth.verify(req.method, getHeader(req.headers, 'authorization'));
+    if (result.ok) {
+      this.username = result.username;
+      return undefined;
+    }
+    if (result.reason !== 'missing') {
+      this.log.warn({ conn: this.id, remote: this.remote, method: req.method, reason: result.reason, stale: result.stale }, 'authentication failed');
+    }
+    return { statusCode: 401, headers: auth.challenge(result.stale).map((v): RtspHeader => ['WWW-Authenticate', v]) };
+  }
+
+  private describe(url: URL, req: RtspRequest): Reply {
+    const path = pathOf(url);
+    const source = path === undefined ? undefined : this.server.opts.resolve(path);
+    if (!source) return { statusCode: 404 };
+    const sdp = source.describe();
+    // Content-Base (RFC 2326 §12.11) with a trailing slash so relative `trackID=N` resolves below it.
+    const base = stripUserinfo(req.uri).replace(/\/*$/, '/');
+    return {
+      statusCode: 200,
+      headers: [
+        ['Content-Base', base],
+        ['Content-Type', 'application/sdp'],
+      ],
+      body: sdp,
+    };
+  }
+
+  private setup(url: URL, req: RtspRequest): Reply {
+    const full = pathOf(url);
+    const m = full === undefined ? null : /^(.*?)\/?trackID=(\d{1,3})$/.exec(full);
+    if (!m) return { statusCode: 404 };
+    const path = m[1]!;
+    const trackId = Number(m[2]);
+    const source = this.server.opts.resolve(path);
+    if (!source || !hasTrack(source.describe(), trackId)) return { statusCode: 404 };
+
+    const transportHeader = getHeader(req.headers, 'transport');
+    if (transportHeader === undefined) return { statusCode: 400 };
+    const specs = parseTransport(transportHeader);
+    if (!Array.isArray(specs)) return { statusCode: 400 };
+    const chosen = chooseTransport(specs);
+    if (!chosen) return { statusCode: 461 };
+
+    const found = this.findSession(req);
+    if (found === 'invalid') return { statusCode: 454 };
+    if (found && found.path !== path) return { statusCode: 459 };
+    if (found?.state === 'playing') return { statusCode: 455, headers: [['Allow', 'PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER']] };
+
+    const channels = chosen.interleaved ?? ([trackId * 2, trackId * 2 + 1] as const);
+    for (const s of this.sessions.values()) {
+      for (const t of s.tracks.values()) {
+        const sameTrack = s === found && t.trackId === trackId;
+        if (!sameTrack && (t.channels.includes(channels[0]) || t.channels.includes(channels[1]))) return { statusCode: 461 };
+      }
+    }
+    const session = found ?? this.newSession(path, source);
+    session.tracks.set(trackId, { trackId, channels });
+    const reply: TransportSpec = { protocol: 'RTP/AVP', lowerTransport: 'TCP', unicast: true, interleaved: channels };
+    return {
+      statusCode: 200,
+      headers: [
+        ['Transport', formatTransport(reply)],
+        ['Session', this.sessionHeader(session)],
+      ],
+    };
+  }
+
+  private play(req: RtspRequest): Reply {
+    const session = this.findSession(req);
+    if (!session || session === 'invalid') return { statusCode: 454 };
+    if (session.tracks.size === 0) return { statusCode: 455 };
+    const headers: RtspHeader[] = [
+      ['Session', this.sessionHeader(session)],
+      ['Range', 'npt=0.000-'],
+    ];
+    if (session.state === 'playing') return { statusCode: 200, headers };
+    session.held = [];
+    try {
+      session.unsubscribe = session.source.subscribe([...session.tracks.keys()], (trackId, packet) => this.onRtp(session, trackId, packet));
+    } catch (err) {
+      session.held = undefined;
+      this.log.error({ conn: this.id, path: session.path, err: (err as Error).message }, 'source subscribe failed');
+      return { statusCode: 500 };
+    }
+    session.state = 'playing';
+    this.log.info({ conn: this.id, session: session.id, path: session.path, tracks: [...session.tracks.keys()] }, 'play');
+    return {
+      statusCode: 200,
+      headers,
+      // RTP must not precede the PLAY reply on the wire: flush what subscribe() produced afterwards.
+      after: () => {
+        const held = session.held ?? [];
+        session.held = undefined;
+        for (const frame of held) this.writeMedia(frame);
+      },
+    };
+  }
+
+  private pause(req: RtspRequest): Reply {
+    const session = this.findSession(req);
+    if (!session || session === 'invalid') return { statusCode: 454 };
+    this.stopDelivery(session);
+    return { statusCode: 200, headers: [['Session', this.sessionHeader(session)]] };
+  }
+
+  private teardown(req: RtspRequest): Reply {
+    const session = this.findSession(req);
+    if (!session || session === 'invalid') return { statusCode: 454 };
+    this.endSession(session, 'teardown');
+    return { statusCode: 200 };
+  }
+
+  private onRtp(session: ServerSession, trackId: number, packet: Buffer): void {
+    if (this.closed || session.state !== 'playing') return;
+    const track = session.tracks.get(trackId);
+    if (!track || packet.length > MAX_INTERLEAVED) return;
+    const frame = serializeInterleaved(track.channels[0], packet);
+    if (session.held) session.held.push(frame);
+    else this.writeMedia(frame);
+  }
+
+  /** Writes one media frame unless the client is not keeping up (then drops it: live video must not queue unboundedly). */
+  private writeMedia(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.socket.writableLength > this.server.maxWriteBufferBytes) {
+      this.dropped++;
+      const now = Date.now();
+      if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+        this.lastDropLog = now;
+        this.log.warn({ conn: this.id, remote: this.remote, dropped: this.dropped, buffered: this.socket.writableLength }, 'slow client, dropping RTP');
+      }
+      return;
+    }
+    this.socket.write(frame);
+  }
+
+  private newSession(path: string, source: RtspMediaSource): ServerSession {
+    const id = randomBytes(8).toString('hex');
+    const timer = setTimeout(() => {
+      const s = this.sessions.get(id);
+      if (!s) return;
+      this.log.info({ conn: this.id, session: id, path }, 'session timed out');
+      this.endSession(s, 'timeout');
+      // RFC 2326 §12.37: the server may close the connection of an expired session.
+      if (this.sessions.size === 0) this.destroy('session timeout');
+    }, this.server.sessionTimeoutSec * 1000);
+    const session: ServerSession = { id, path, source, tracks: new Map(), state: 'ready', timer };
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  private stopDelivery(session: ServerSession): void {
+    session.state = 'ready';
+    session.held = undefined;
+    const unsubscribe = session.unsubscribe;
+    session.unsubscribe = undefined;
+    if (unsubscribe) {
+      try {
+        unsubscribe();
+      } catch (err) {
+        this.log.error({ conn: this.id, session: session.id, err: (err as Error).message }, 'unsubscribe failed');
+      }
+    }
+  }
+
+  private endSession(session: ServerSession, reason: string): void {
+    if (!this.sessions.delete(session.id)) return;
+    clearTimeout(session.timer);
+    this.stopDelivery(session);
+    this.log.debug({ conn: this.id, session: session.id, reason }, 'session ended');
+  }
+
+  /** The session named by the Session header: undefined if none given, 'invalid' if unknown on this connection. */
+  private findSession(req: RtspRequest): ServerSession | 'invalid' | undefined {
+    const header = getHeader(req.headers, 'session');
+    if (header === undefined) return undefined;
+    const parsed = parseSession(header);
+    if (parsed instanceof RtspError) return 'invalid';
+    const session = this.sessions.get(parsed.id);
+    if (!session) return 'invalid';
+    session.timer.refresh();
+    return session;
+  }
+
+  private touchSession(req: RtspRequest): void {
+    this.findSession(req);
+  }
+
+  private sessionHeader(session: ServerSession): string {
+    return `${session.id};timeout=${this.server.sessionTimeoutSec}`;
+  }
+}
+
+/**
+ * Picks the first acceptable transport in the client's order of preference. Only
+ * RTP/AVP over TCP today; UDP unicast slots in here (with server_port allocation).
+ */
+function chooseTransport(specs: readonly TransportSpec[]): TransportSpec | undefined {
+  return specs.find((s) => s.protocol === 'RTP/AVP' && s.lowerTransport === 'TCP' && s.unicast);
+}
+
+function hasTrack(sdpText: string, trackId: number): boolean {
+  const sdp = parseSdp(sdpText);
+  const want = `trackID=${trackId}`;
+  return sdp.media.some((m) => {
+    const control = getAttribute(m.attributes, 'control');
+    return control !== undefined && (control === want || control.endsWith(`/${want}`));
+  });
+}
+
+function parseRequestUrl(uri: string): URL | undefined {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'rtsp:' || url.protocol === 'rtsps:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** URL path without leading/trailing slashes, percent-decoded; undefined if undecodable. */
+function pathOf(url: URL): string | undefined {
+  try {
+    return decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function stripUserinfo(uri: string): string {
+  return uri.replace(/^(rtsps?:\/\/)[^@/]*@/i, '$1');
+}

@@ -389,3 +389,25 @@ describe('RtspServer.disconnectUser', () => {
     expect(err.code).toBe('RTSP_UNAUTHORIZED');
   });
 });
+
+describe('lifecycle', () => {
+  it('leaves no sockets, servers or timers behind once server and client are closed', async () => {
+    const count = (): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const r of process.getActiveResourcesInfo()) if (/TCP|Timeout|Immediate/.test(r)) out[r] = (out[r] ?? 0) + 1;
+      return out;
+    };
+    await new Promise((r) => setTimeout(r, 50));
+    const baseline = count();
+    const source = new FakeSource();
+    const server = await RtspServer.create({ resolve: () => source, sessionTimeoutSec: 30 });
+    const { client } = await openRtspVideo(server.url('cam1'));
+    await new Promise((r) => setTimeout(r, 100));
+    await client.close();
+    await server.close();
+    source.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    const after = count();
+    for (const [kind, n] of Object.entries(after)) expect(n, kind).toBeLessThanOrEqual(baseline[kind] ?? 0);
+  });
+});

@@ -147,7 +147,7 @@ class Tile {
       s.barcodes++;
       const latency = performance.timeOrigin + now - captured;
       s.latencies.push(latency);
-      if (s.latencies.length > 600) s.latencies.shift();
+      if (s.latencies.length > 3000) s.latencies.shift();
       if (s.frames % 15 === 0) this.latEl.textContent = `${t(lang, 'latency')} ${Math.round(latency)} ms`;
     }
   };

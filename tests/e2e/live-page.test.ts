@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../demo/demo-stack';
+import { launchChromium, type Browser } from '../support/chromium';
+import { median, waitForTiles } from '../support/page-stats';
+
+describe('live page, end to end (simulator → gateways → centre → Chromium)', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
+    stack = await startStack({ cameras: 4, schools: 2, dataDir, logs: 'ignore' });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows every camera playing at its real size, with a readable capture-time barcode under a second old', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(stack.pageUrl);
+    const tiles = await waitForTiles(
+      page,
+      (ts) => ts.length === 4 && ts.every((t) => t.frames >= 30 && t.barcodes >= 20),
+      60_000,
+      'four tiles with 30 decoded frames and 20 barcodes each',
+    );
+    expect(tiles.map((t) => t.cameraId).sort()).toEqual(stack.cameras.map((c) => c.id).sort());
+    for (const t of tiles) {
+      expect(t.state).toBe('playing');
+      expect(`${t.width}x${t.height}`).toBe('640x360');
+      const g2g = median(t.latencies);
+      expect(g2g).toBeGreaterThan(0);
+      expect(g2g).toBeLessThan(1000);
+    }
+    // The decoder itself reports the size: what the video element shows, not what the SDP claimed.
+    const sizes = await page.$$eval('video', (vs) => vs.map((v) => `${(v as HTMLVideoElement).videoWidth}x${(v as HTMLVideoElement).videoHeight}`));
+    expect(sizes).toEqual(['640x360', '640x360', '640x360', '640x360']);
+    // Each tile shows its own camera: the names drawn in the page match the simulator's.
+    const labels = await page.$$eval('.tile .label', (ls) => ls.map((l) => l.textContent ?? ''));
+    for (const c of stack.cameras) expect(labels.some((l) => l.includes(c.name) && l.includes(c.school))).toBe(true);
+    await page.close();
+  });
+
+  it('requires the token: the API refuses a request without it', async () => {
+    const res = await fetch(`${stack.centreUrl}/api/cameras`);
+    expect(res.status).toBe(401);
+    const ok = await fetch(`${stack.centreUrl}/api/cameras?token=${stack.viewerToken}`);
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { cameras: { id: string; state: string }[] };
+    expect(body.cameras).toHaveLength(4);
+  });
+});

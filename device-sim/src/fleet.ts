@@ -1,80 +1,94 @@
-import http from 'node:http';
 import type { Logger } from 'pino';
 import { SimCamera, type SimCameraInfo } from './camera/sim-camera';
-
-/** Schools of the reference region (Karlovarský kraj) used to name a default fleet. */
-export const REFERENCE_SCHOOLS = [
-  { id: 'zs-karlovy-vary', name: 'ZŠ Karlovy Vary' },
-  { id: 'zs-sokolov', name: 'ZŠ Sokolov' },
-  { id: 'gym-cheb', name: 'Gymnázium Cheb' },
-  { id: 'zs-marianske-lazne', name: 'ZŠ Mariánské Lázně' },
-] as const;
-
-const CAMERA_NAMES = ['Vchod', 'Chodba', 'Dvůr', 'Tělocvična', 'Jídelna', 'Parkoviště', 'Šatna', 'Knihovna'];
+import { ControlApi, type ControlTarget } from './control/control-api';
+import type { FleetSpec, ScheduledAction } from './fleet-config';
+import type { EventName, FaultName } from './control/fault-params';
+import { WsDiscoveryResponder, stableDeviceUuid } from './discovery/ws-discovery';
 
 export interface FleetOptions {
-  /** Total cameras. */
-  cameras: number;
-  /** Schools to spread them over (round robin). Default min(cameras, 2). */
-  schools?: number;
-  width?: number;
-  height?: number;
-  fps?: number;
-  gopSeconds?: number;
+  spec: FleetSpec;
+  /** Address every camera binds to. Default 127.0.0.1. */
   host?: string;
+  /**
+   * One address per camera (namespace mode: each camera its own IP). Each camera then answers
+   * WS-Discovery on its own address, like a real device.
+   */
+  addresses?: string[];
+  /**
+   * Where WS-Discovery listens for multicast Probes and sends Hello/Bye: an interface address,
+   * undefined for every multicast-capable interface, or `none` for directed (unicast) probes
+   * only, on `host` — what tests and the single-host demo use.
+   */
+  discoveryInterface?: string;
+  /** Base URL of a control API that fronts this fleet (namespace mode); default: the fleet runs its own. */
+  controlBase?: string;
   logger: Logger;
 }
 
 /** Many simulated cameras on one host, each on its own ports, plus one control API server. */
 export class Fleet {
   private closed = false;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
     readonly cameras: SimCamera[],
-    private readonly control: http.Server,
+    private readonly control: ControlApi | undefined,
+    readonly responders: WsDiscoveryResponder[],
     readonly controlUrl: string,
   ) {}
 
   static async create(opts: FleetOptions): Promise<Fleet> {
-    if (!Number.isInteger(opts.cameras) || opts.cameras < 1 || opts.cameras > 1000) throw new RangeError('cameras must be an integer 1..1000');
     const host = opts.host ?? '127.0.0.1';
+    if (opts.addresses && opts.addresses.length !== opts.spec.cameras.length) throw new RangeError('one address per camera');
     const byId = new Map<string, SimCamera>();
-    const control = http.createServer((req, res) => handleControl(byId, req, res));
-    await new Promise<void>((resolve, reject) => {
-      control.once('error', reject);
-      control.listen(0, host, () => resolve());
-    });
-    const port = (control.address() as { port: number }).port;
-    const controlUrl = `http://${host}:${port}`;
-    const schools = Math.min(opts.schools ?? Math.min(opts.cameras, 2), REFERENCE_SCHOOLS.length * 100);
+    const control = opts.controlBase === undefined ? await ControlApi.create(() => byId, host, opts.logger.child({ module: 'sim:control' })) : undefined;
+    const controlBase = opts.controlBase ?? control!.url;
     const cameras: SimCamera[] = [];
+    const responders: WsDiscoveryResponder[] = [];
+    const fail = async (err: unknown): Promise<never> => {
+      await Promise.all(responders.map((r) => r.close({ bye: false })));
+      await Promise.all(cameras.map((c) => c.close()));
+      await control?.close();
+      throw err;
+    };
     try {
-      for (let i = 0; i < opts.cameras; i++) {
-        const s = i % schools;
-        const k = Math.floor(i / schools);
-        const school = REFERENCE_SCHOOLS[s % REFERENCE_SCHOOLS.length]!;
-        const schoolId = s < REFERENCE_SCHOOLS.length ? school.id : `${school.id}-${Math.floor(s / REFERENCE_SCHOOLS.length) + 1}`;
-        const cam = await SimCamera.create({
-          id: `${schoolId}-cam${k + 1}`,
-          name: CAMERA_NAMES[k % CAMERA_NAMES.length]! + (k >= CAMERA_NAMES.length ? ` ${k + 1}` : ''),
-          school: schoolId,
-          width: opts.width,
-          height: opts.height,
-          fps: opts.fps,
-          gopSeconds: opts.gopSeconds,
-          host,
-          controlBase: controlUrl,
-          logger: opts.logger,
-        });
+      for (const [i, spec] of opts.spec.cameras.entries()) {
+        const cam = await SimCamera.create({ ...spec, host: opts.addresses?.[i] ?? host, controlBase, logger: opts.logger });
         cameras.push(cam);
-        byId.set(cam.opts.id, cam);
+        byId.set(cam.id, cam);
+      }
+      const dlog = opts.logger.child({ module: 'sim:discovery' });
+      if (opts.addresses) {
+        for (const [i, cam] of cameras.entries()) {
+          responders.push(await WsDiscoveryResponder.create({ interfaceAddress: opts.addresses[i], devices: () => discoverable([cam]), logger: dlog }));
+        }
+      } else {
+        const none = opts.discoveryInterface === 'none';
+        responders.push(
+          await WsDiscoveryResponder.create({
+            interfaceAddress: none ? host : opts.discoveryInterface,
+            port: none ? 0 : undefined,
+            multicast: !none,
+            devices: () => discoverable(cameras),
+            logger: dlog,
+          }),
+        );
       }
     } catch (err) {
-      await Promise.all(cameras.map((c) => c.close()));
-      control.close();
-      throw err;
+      return fail(err);
     }
-    return new Fleet(cameras, control, controlUrl);
+    for (const [i, cam] of cameras.entries()) {
+      const responder = responders[opts.addresses ? i : 0]!;
+      cam.setPresenceListener({ bye: (id) => responder.bye([stableDeviceUuid(id)]), hello: (id) => responder.hello([stableDeviceUuid(id)]) });
+    }
+    const fleet = new Fleet(cameras, control, responders, controlBase);
+    fleet.timers.push(...scheduleActions(opts.spec.schedule, byId, opts.logger));
+    return fleet;
+  }
+
+  /** The WS-Discovery responder of a single-address fleet. */
+  get discovery(): WsDiscoveryResponder {
+    return this.responders[0]!;
   }
 
   info(): { cameras: SimCameraInfo[] } {
@@ -85,29 +99,33 @@ export class Fleet {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.all(this.responders.map((r) => r.close()));
     await Promise.all(this.cameras.map((c) => c.close()));
-    await new Promise<void>((resolve) => {
-      this.control.close(() => resolve());
-      this.control.closeAllConnections();
-    });
+    await this.control?.close();
   }
 }
 
-function handleControl(byId: Map<string, SimCamera>, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const send = (status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-  const m = /^\/cameras\/([^/]+)(\/.*)?$/.exec(url.pathname);
-  if (req.method === 'GET' && url.pathname === '/cameras') return send(200, { cameras: [...byId.values()].map((c) => c.state()) });
-  if (!m) return send(404, { error: 'NOT_FOUND', message: 'no such control endpoint' });
-  const cam = byId.get(decodeURIComponent(m[1]!));
-  if (!cam) return send(404, { error: 'NOT_FOUND', message: 'no such camera' });
-  const rest = m[2] ?? '/';
-  if (req.method === 'GET' && (rest === '/state' || rest === '/')) return send(200, cam.state());
-  if (req.method === 'POST' && rest === '/keyframe') {
-    cam.main.requestKeyframe();
-    return send(200, { ok: true });
-  }
-  return send(404, { error: 'NOT_FOUND', message: `unknown control ${req.method} ${rest}` });
+/** Plays a fleet file's schedule against its cameras (in this process or behind a namespace proxy). */
+export function scheduleActions(actions: readonly ScheduledAction[], byId: ReadonlyMap<string, ControlTarget>, log: Logger): NodeJS.Timeout[] {
+  return actions.map((a) =>
+    setTimeout(() => {
+      const cam = byId.get(a.camera);
+      if (!cam) return;
+      const run = async (): Promise<void> => {
+        if (a.fault) await cam.applyFault(a.fault as FaultName, (a.params ?? {}) as never);
+        else if (a.event) await cam.triggerEvent(a.event as EventName, (a.params ?? {}) as never);
+      };
+      run().then(
+        () => log.info({ camera: a.camera, fault: a.fault, event: a.event }, 'scheduled action'),
+        (err: Error) => log.warn({ camera: a.camera, err: err.message }, 'scheduled action failed'),
+      );
+    }, a.at * 1000),
+  );
+}
+
+function discoverable(cameras: readonly SimCamera[]) {
+  return cameras
+    .filter((c) => !c.isDown)
+    .map((c) => ({ uuid: stableDeviceUuid(c.id), name: c.opts.name, hardware: c.model.hardwareId, school: c.opts.school, xaddr: c.onvif.xaddr, ...c.discoveryFaults }));
 }

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { SimCameraInfo } from '../../device-sim/src/camera/sim-camera';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -28,17 +29,7 @@ export interface StackOptions {
   upstreamLingerMs?: number;
 }
 
-export interface SimCameraJson {
-  id: string;
-  name: string;
-  school: string;
-  onvif: string;
-  rtsp: string;
-  snapshot: string;
-  username: string;
-  password: string;
-  control: string;
-}
+export type SimCameraJson = SimCameraInfo;
 
 export interface Stack {
   pageUrl: string;
@@ -67,7 +58,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   });
   try {
     mkdirSync(opts.dataDir, { recursive: true });
-    const simArgs = ['device-sim/src/cli.ts', '--json', '--cameras', String(opts.cameras ?? 4), '--schools', String(opts.schools ?? 2)];
+    const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', '--cameras', String(opts.cameras ?? 4), '--schools', String(opts.schools ?? 2)];
     if (opts.fps) simArgs.push('--fps', String(opts.fps));
     if (opts.gopSeconds) simArgs.push('--gop', String(opts.gopSeconds));
     if (opts.width) simArgs.push('--width', String(opts.width));

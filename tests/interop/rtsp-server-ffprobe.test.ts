@@ -1,6 +1,6 @@
 /**
  * Our RtspServer against real RTSP clients nobody here wrote: FFmpeg's (ffprobe,
- * ffmpeg) and GStreamer's rtspsrc, both over TCP interleaving with Digest auth.
+ * ffmpeg) and GStreamer's rtspsrc, over TCP interleaving and UDP unicast with Digest auth.
  * The media is a real x264 clip generated at test time, looped at 15 fps.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -21,8 +21,84 @@ const PASSWORD = 's3cret pw';
 function requireTool(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} is required by this interop test but could not run (${r.error?.message ?? r.stderr.slice(0, 200)}); install it with scripts/install-test-deps.sh`);
+    throw new Error(`${cmd} is required by this interop test but could not run (${r.error?.message ?? r.stderr.slice(0, 200)}); run npm run test:deps`);
   }
+}
+
+/**
+ * Drives GStreamer's rtspsrc like `gst-launch-1.0 rtspsrc … ! rtph264depay ! h264parse !
+ * avdec_h264 ! identity eos-after=N ! fakesink`, but shuts down in order. gst-launch sets
+ * the pipeline straight to NULL at EOS: rtspsrc queues an async PAUSE (PLAYING→PAUSED),
+ * then PAUSED→READY cancels it and sends TEARDOWN, and under load the cancelled PAUSE
+ * reports "Could not send message. (Received end-of-file)" from rtspsrc's own closed socket
+ * (seen in a capture: no PAUSE on the wire, TEARDOWN answered 200, the client's FIN first).
+ * Here the PAUSE is awaited (its reply is asserted), then READY sends TEARDOWN, and any
+ * error on the bus fails the run.
+ */
+const GST_RTSPSRC_DRIVER = `
+import sys, gi
+gi.require_version('Gst', '1.0')
+from gi.repository import Gst
+Gst.init(None)
+location, protocols, user, pw, frames = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+pipe = Gst.parse_launch('rtspsrc name=src ! rtph264depay ! h264parse ! avdec_h264 ! identity eos-after=%d ! fakesink' % frames)
+src = pipe.get_by_name('src')
+src.set_property('location', location)
+Gst.util_set_object_arg(src, 'protocols', protocols)
+if user:
+    src.set_property('user-id', user)
+    src.set_property('user-pw', pw)
+bus = pipe.get_bus()
+def check(msg):
+    if msg.type == Gst.MessageType.ERROR:
+        err, dbg = msg.parse_error()
+        print('ERROR: %s (%s)' % (err.message, dbg), flush=True)
+        sys.exit(1)
+    if msg.type == Gst.MessageType.PROGRESS:
+        kind, code, text = msg.parse_progress()
+        print('progress %s %s: %s' % (kind.value_nick, code, text), flush=True)
+def wait(what, pred, timeout_s):
+    while True:
+        msg = bus.timed_pop(int(timeout_s * Gst.SECOND))
+        if msg is None:
+            print('TIMEOUT waiting for %s' % what, flush=True)
+            sys.exit(2)
+        check(msg)
+        if pred(msg):
+            return
+def pause_done(m):
+    if m.type != Gst.MessageType.PROGRESS or m.src != src:
+        return False
+    kind, code, text = m.parse_progress()
+    return kind == Gst.ProgressType.COMPLETE and 'PAUSE' in text
+pipe.set_state(Gst.State.PLAYING)
+wait('EOS', lambda m: m.type == Gst.MessageType.EOS, 20)
+print('Got EOS', flush=True)
+pipe.set_state(Gst.State.PAUSED)
+wait('the PAUSE reply', pause_done, 10)
+pipe.set_state(Gst.State.READY)
+while True:
+    msg = bus.pop()
+    if msg is None:
+        break
+    check(msg)
+pipe.set_state(Gst.State.NULL)
+print('closed cleanly', flush=True)
+`;
+
+/** The distro python has python3-gi; a pyenv/venv python3 earlier on PATH usually does not. */
+const PYTHON = '/usr/bin/python3';
+
+/** Plays `location` with rtspsrc until `frames` frames are decoded, then PAUSE, TEARDOWN. */
+async function gstDecode(location: string, protocols: 'tcp' | 'udp', user: string, password: string, frames = 30): Promise<{ code: number | null; output: string }> {
+  const child = spawn(PYTHON, ['-c', GST_RTSPSRC_DRIVER, location, protocols, user, password, String(frames)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  return { code, output };
 }
 
 /** Groups NAL units into access units: a new one starts at AUD/SPS/PPS/SEI after a slice, or at a slice with first_mb_in_slice = 0. */
@@ -93,7 +169,7 @@ let clip: LoopingClip;
 beforeAll(async () => {
   requireTool('ffmpeg', ['-version']);
   requireTool('ffprobe', ['-version']);
-  requireTool('gst-launch-1.0', ['--version']);
+  requireTool(PYTHON, ['-c', "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); assert Gst.ElementFactory.find('rtspsrc') and Gst.ElementFactory.find('avdec_h264')"]);
   const { stdout } = await execFileP(
     'ffmpeg',
     ['-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${FPS}`, '-t', '4', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-profile:v', 'baseline', '-g', '15', '-bf', '0', '-x264-params', 'repeat-headers=1', '-f', 'h264', '-'],
@@ -140,20 +216,27 @@ describe('our RtspServer with real clients', () => {
     expect(stderr.trim()).toBe('');
   });
 
-  it('gst-launch-1.0 rtspsrc protocols=tcp with Digest credentials depayloads and decodes 30 frames', async () => {
-    const args = [
-      'rtspsrc', `location=${server.url('school/cam1')}`, 'protocols=tcp', `user-id=${USER}`, `user-pw=${PASSWORD}`,
-      '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'identity', 'eos-after=30', '!', 'fakesink',
-    ];
-    const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
-    expect(output).toContain('Got EOS');
-    expect(code, output).toBe(0);
+  for (const transport of ['tcp', 'udp'] as const) {
+    it(`GStreamer rtspsrc protocols=${transport} with Digest credentials decodes 30 frames, then PAUSE and TEARDOWN get answered`, async () => {
+      const { code, output } = await gstDecode(server.url('school/cam1'), transport, USER, PASSWORD);
+      expect(output).toContain('Got EOS');
+      expect(output).toContain('complete request: Sent PAUSE request');
+      expect(output).toContain('closed cleanly');
+      expect(output).not.toMatch(/ERROR/);
+      expect(code, output).toBe(0);
+    });
+  }
+
+  it('ffprobe -rtsp_transport udp sees one 320x240 H.264 stream', async () => {
+    const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-rtsp_transport', 'udp', '-show_entries', 'stream=codec_name,width,height,profile', '-of', 'json', authedUrl()], { timeout: 20_000 });
+    const streams = (JSON.parse(stdout) as { streams: Array<Record<string, unknown>> }).streams;
+    expect(streams).toHaveLength(1);
+    expect(streams[0]).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
+  });
+
+  it('ffmpeg decodes 30 frames received over UDP without errors', async () => {
+    const { stderr } = await execFileP('ffmpeg', ['-nostats', '-v', 'error', '-rtsp_transport', 'udp', '-i', authedUrl(), '-frames:v', '30', '-f', 'null', '-'], { timeout: 30_000 });
+    expect(stderr.trim()).toBe('');
   });
 
   it('every client session ended once the peers exited', async () => {

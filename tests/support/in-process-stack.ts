@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Fleet } from '../../device-sim/src/fleet';
+import { generatedFleet } from '../../device-sim/src/fleet-config';
 import { ControlCenter } from '../../control-center/src/server';
 import { Gateway } from '../../gateway/src/gateway';
 import { type CameraConfig, resolveGatewayConfig } from '../../gateway/src/config';
@@ -22,7 +23,7 @@ export interface InProcessStack {
 export async function startInProcessStack(opts: { cameras: number; extraCameras?: CameraConfig[]; lingerMs?: number }): Promise<InProcessStack> {
   const logger = pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' });
   const dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-inproc-'));
-  const fleet = await Fleet.create({ cameras: opts.cameras, schools: 1, logger });
+  const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1), discoveryInterface: 'none', logger });
   const sims = fleet.info().cameras;
   const school = sims[0]!.school;
   const secret = 'test-gateway-secret';

@@ -34,6 +34,7 @@ export class VideoStream implements RtspMediaSource {
   stalled = false;
 
   constructor(private opts: VideoStreamOptions) {
+    // Throws on sizes the encoder cannot make, before the camera opens any port.
     this.encoder = new SyntheticH264Encoder(opts);
   }
 
@@ -66,9 +67,33 @@ export class VideoStream implements RtspMediaSource {
     };
   }
 
+  get gopSeconds(): number {
+    return this.opts.gopSeconds;
+  }
+
   /** The next frame is an IDR (ONVIF SetSynchronizationPoint). */
   requestKeyframe(): void {
     this.encoder.requestKeyframe();
+  }
+
+  /**
+   * Changes the picture size, frame rate or GOP while clients play, as a camera does when
+   * an installer edits its encoder settings: a new size or rate starts a new sequence (new
+   * SPS/PPS in-band with the next IDR); a new GOP applies from the next frame.
+   */
+  reconfigure(change: Partial<Pick<VideoStreamOptions, 'width' | 'height' | 'fps' | 'gopSeconds'>>): void {
+    const next = { ...this.opts, ...change };
+    const newSequence = next.width !== this.opts.width || next.height !== this.opts.height || next.fps !== this.opts.fps;
+    const encoder = newSequence ? new SyntheticH264Encoder(next) : this.encoder; // validates before anything changes
+    if (!newSequence) encoder.setGop(next.gopSeconds);
+    this.opts = next;
+    this.encoder = encoder;
+  }
+
+  /** The current picture as I420 (for JPEG snapshots); renders one when the stream is idle. */
+  snapshotI420(): { i420: Uint8Array; width: number; height: number } {
+    if (!this.timer) this.encoder.encode(Date.now());
+    return { i420: this.encoder.lastFrameI420(), width: this.opts.width, height: this.opts.height };
   }
 
   close(): void {
@@ -77,6 +102,8 @@ export class VideoStream implements RtspMediaSource {
   }
 
   private start(): void {
+    // An encoder starting from idle begins with an IDR: nothing before it was sent.
+    this.encoder.requestKeyframe();
     this.nextTick = Date.now();
     this.tick();
   }

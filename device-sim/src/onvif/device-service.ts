@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { DEVICE_PATH, MEDIA_PATH, serviceUrl, type ServiceContext } from './onvif-camera-model';
+import { eventServiceCapabilities } from './event-service';
+import { DEVICE_PATH, EVENTS_PATH, MEDIA_PATH, PTZ_PATH, serviceUrl, type ServiceContext } from './onvif-camera-model';
+import { ptzServiceCapabilities } from './ptz-service';
 import { escapeXml as x, faults, text, child, type SoapFault, type SoapRequest } from './soap-envelope';
 
 /** Device management operations (ONVIF Core §8), keyed by local name. */
@@ -26,12 +28,13 @@ const operations: Record<string, (req: SoapRequest, ctx: ServiceContext) => stri
     '</tds:GetDeviceInformationResponse>',
 
   GetCapabilities: (req, ctx) => {
-    // Category is a list (ONVIF Core, GetCapabilities); absent means All. Events/PTZ/Imaging/Analytics are
-    // not implemented yet, and the spec wants NoSuchService for a category we cannot serve.
+    // Category is a list (ONVIF Core, GetCapabilities); absent means All. Imaging/Analytics are not
+    // implemented (nor PTZ on a fixed camera), and the spec wants NoSuchService for those.
     const categories = collectTexts(req.body, 'Category');
     const wanted = new Set(categories.length === 0 ? ['All'] : categories);
     const all = wanted.has('All');
-    for (const c of wanted) if (c !== 'All' && c !== 'Device' && c !== 'Media') return faults.noSuchService();
+    const served = new Set(['All', 'Device', 'Media', 'Events', ...(ctx.camera.ptz === true ? ['PTZ'] : [])]);
+    for (const c of wanted) if (!served.has(c)) return faults.noSuchService();
     const device = all || wanted.has('Device')
       ? `<tt:Device><tt:XAddr>${x(serviceUrl(ctx, DEVICE_PATH))}</tt:XAddr>` +
         '<tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration><tt:IPVersion6>false</tt:IPVersion6><tt:DynDNS>false</tt:DynDNS></tt:Network>' +
@@ -46,7 +49,13 @@ const operations: Record<string, (req: SoapRequest, ctx: ServiceContext) => stri
       ? `<tt:Media><tt:XAddr>${x(serviceUrl(ctx, MEDIA_PATH))}</tt:XAddr>` +
         '<tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>'
       : '';
-    return `<tds:GetCapabilitiesResponse><tds:Capabilities>${device}${media}</tds:Capabilities></tds:GetCapabilitiesResponse>`;
+    const events = all || wanted.has('Events')
+      ? `<tt:Events><tt:XAddr>${x(serviceUrl(ctx, EVENTS_PATH))}</tt:XAddr><tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>` +
+        '<tt:WSPullPointSupport>true</tt:WSPullPointSupport><tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>'
+      : '';
+    const ptz = ctx.camera.ptz === true && (all || wanted.has('PTZ')) ? `<tt:PTZ><tt:XAddr>${x(serviceUrl(ctx, PTZ_PATH))}</tt:XAddr></tt:PTZ>` : '';
+    // Schema order of tt:Capabilities: Analytics, Device, Events, Imaging, Media, PTZ.
+    return `<tds:GetCapabilitiesResponse><tds:Capabilities>${device}${events}${media}${ptz}</tds:Capabilities></tds:GetCapabilitiesResponse>`;
   },
 
   GetServices: (req, ctx) => {
@@ -58,14 +67,16 @@ const operations: Record<string, (req: SoapRequest, ctx: ServiceContext) => stri
       `<tds:Version><tt:Major>${major}</tt:Major><tt:Minor>${minor}</tt:Minor></tds:Version></tds:Service>`;
     return (
       '<tds:GetServicesResponse>' +
-      service('http://www.onvif.org/ver10/device/wsdl', DEVICE_PATH, DEVICE_SERVICE_CAPABILITIES, 2, 60) +
+      service('http://www.onvif.org/ver10/device/wsdl', DEVICE_PATH, deviceServiceCapabilities(ctx), 2, 60) +
       service('http://www.onvif.org/ver10/media/wsdl', MEDIA_PATH, mediaServiceCapabilities(ctx), 2, 60) +
+      service('http://www.onvif.org/ver10/events/wsdl', EVENTS_PATH, eventServiceCapabilities(ctx.maxPullPoints ?? 10), 2, 60) +
+      (ctx.camera.ptz === true ? service('http://www.onvif.org/ver20/ptz/wsdl', PTZ_PATH, ptzServiceCapabilities(), 2, 60) : '') +
       '</tds:GetServicesResponse>'
     );
   },
 
-  GetServiceCapabilities: () =>
-    `<tds:GetServiceCapabilitiesResponse>${DEVICE_SERVICE_CAPABILITIES}</tds:GetServiceCapabilitiesResponse>`,
+  GetServiceCapabilities: (_req, ctx) =>
+    `<tds:GetServiceCapabilitiesResponse>${deviceServiceCapabilities(ctx)}</tds:GetServiceCapabilitiesResponse>`,
 
   GetScopes: (_req, { camera: c }) => {
     const scopes = [
@@ -105,11 +116,15 @@ export function handleDeviceOperation(req: SoapRequest, ctx: ServiceContext): st
   return Object.hasOwn(operations, req.operation) ? operations[req.operation]?.(req, ctx) : undefined;
 }
 
-const DEVICE_SERVICE_CAPABILITIES =
-  '<tds:Capabilities><tds:Network IPFilter="false" ZeroConfiguration="false" IPVersion6="false" DynDNS="false"/>' +
-  '<tds:Security UsernameToken="true" HttpDigest="false" TLS1.2="false"/>' +
-  '<tds:System DiscoveryResolve="true" DiscoveryBye="true" RemoteDiscovery="false" SystemBackup="false" SystemLogging="false" FirmwareUpgrade="false"/>' +
-  '</tds:Capabilities>';
+function deviceServiceCapabilities(ctx: ServiceContext): string {
+  const schemes = ctx.camera.authSchemes ?? 'any';
+  return (
+    '<tds:Capabilities><tds:Network IPFilter="false" ZeroConfiguration="false" IPVersion6="false" DynDNS="false"/>' +
+    `<tds:Security UsernameToken="${schemes !== 'http-digest'}" HttpDigest="${schemes !== 'ws-security'}" TLS1.2="false"/>` +
+    '<tds:System DiscoveryResolve="true" DiscoveryBye="true" RemoteDiscovery="false" SystemBackup="false" SystemLogging="false" FirmwareUpgrade="false"/>' +
+    '</tds:Capabilities>'
+  );
+}
 
 /** Media service capabilities element (ONVIF Media 5.1), shared with the media service. */
 export function mediaServiceCapabilities(ctx: ServiceContext): string {

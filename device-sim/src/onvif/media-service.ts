@@ -1,13 +1,14 @@
 import { mediaServiceCapabilities } from './device-service';
 import type { OnvifProfileInfo, ServiceContext } from './onvif-camera-model';
+import { ptzConfigurationXml } from './ptz-service';
 import { escapeXml as x, faults, path, text, child, type SoapFault, type SoapRequest } from './soap-envelope';
 
 /**
  * The simulated camera has one video source; its size is the largest profile's, and every profile
  * shares one video source configuration (like most fixed cameras).
  */
-const VIDEO_SOURCE = 'vs0';
-const VIDEO_SOURCE_CONFIG = 'vsc0';
+export const VIDEO_SOURCE = 'vs0';
+export const VIDEO_SOURCE_CONFIG = 'vsc0';
 
 type Handler = (req: SoapRequest, ctx: ServiceContext) => string | SoapFault;
 
@@ -38,6 +39,14 @@ const operations: Record<string, Handler> = {
     '<trt:GetVideoEncoderConfigurationsResponse>' +
     ctx.camera.profiles.map((p) => videoEncoderConfigXml('trt:Configurations', p)).join('') +
     '</trt:GetVideoEncoderConfigurationsResponse>',
+
+  GetVideoEncoderConfiguration: (req, ctx) => {
+    const token = text(child(req.body, 'ConfigurationToken'));
+    const profile = ctx.camera.profiles.find((p) => encoderToken(p) === token);
+    return profile === undefined
+      ? faults.invalidArgVal('The requested configuration does not exist', 'ter:NoConfig')
+      : `<trt:GetVideoEncoderConfigurationResponse>${videoEncoderConfigXml('trt:Configuration', profile)}</trt:GetVideoEncoderConfigurationResponse>`;
+  },
 
   GetStreamUri: (req, ctx) => {
     // GetStreamUri: RTP-Unicast over RTSP (UDP, TCP or RTSP-interleaved). No multicast, no HTTP tunnelling.
@@ -107,6 +116,7 @@ function profileXml(tag: string, p: OnvifProfileInfo, ctx: ServiceContext): stri
     `<${tag} token="${x(p.token)}" fixed="true"><tt:Name>${x(p.name)}</tt:Name>` +
     videoSourceConfigXml('tt:VideoSourceConfiguration', ctx) +
     videoEncoderConfigXml('tt:VideoEncoderConfiguration', p) +
+    (ctx.camera.ptz === true ? ptzConfigurationXml('tt:PTZConfiguration', ctx.camera.profiles.length) : '') +
     `</${tag}>`
   );
 }

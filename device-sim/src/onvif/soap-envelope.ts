@@ -7,6 +7,15 @@ export const NS = {
   tt: 'http://www.onvif.org/ver10/schema',
   tds: 'http://www.onvif.org/ver10/device/wsdl',
   trt: 'http://www.onvif.org/ver10/media/wsdl',
+  tev: 'http://www.onvif.org/ver10/events/wsdl',
+  tptz: 'http://www.onvif.org/ver20/ptz/wsdl',
+  tns1: 'http://www.onvif.org/ver10/topics',
+  wsnt: 'http://docs.oasis-open.org/wsn/b-2',
+  wstop: 'http://docs.oasis-open.org/wsn/t-1',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  'wsrf-rw': 'http://docs.oasis-open.org/wsrf/rw-2',
+  'wsrf-bf': 'http://docs.oasis-open.org/wsrf/bf-2',
+  xs: 'http://www.w3.org/2001/XMLSchema',
 } as const;
 
 /** A parsed XML element as fast-xml-parser shapes it: text, or an object of children/attributes. */
@@ -22,6 +31,8 @@ export interface SoapFault {
   subcodes: string[];
   reason: string;
   status: number;
+  /** already-escaped XML put in `env:Detail` (WS-BaseFaults carry their fault element there) */
+  detail?: string;
 }
 
 export const faults = {
@@ -50,7 +61,31 @@ export const faults = {
   receiver: (reason: string): SoapFault => ({
     code: 'env:Receiver', subcodes: ['ter:Action'], reason, status: 500,
   }),
+  invalidArgVal: (reason: string, detailCode?: string): SoapFault => ({
+    code: 'env:Sender', subcodes: detailCode === undefined ? ['ter:InvalidArgVal'] : ['ter:InvalidArgVal', detailCode], reason, status: 400,
+  }),
+  /**
+   * WS-ResourceFramework ResourceUnknownFault (WS-BaseNotification §6.1.3 / ONVIF Events §9.1): the
+   * subscription addressed does not exist (never did, expired, unsubscribed, or lost).
+   */
+  resourceUnknown: (nowMs: number): SoapFault => baseFault('env:Sender', 'wsrf-rw:ResourceUnknownFault', 'The subscription does not exist', nowMs, 400),
+  /** WS-BaseNotification: a termination time in the past or not parseable. */
+  unacceptableTerminationTime: (nowMs: number, initial: boolean): SoapFault =>
+    baseFault('env:Sender', initial ? 'wsnt:UnacceptableInitialTerminationTimeFault' : 'wsnt:UnacceptableTerminationTimeFault', 'Invalid termination time', nowMs, 400),
+  /** WS-BaseNotification: the device has no room for another subscription. */
+  subscribeCreationFailed: (nowMs: number): SoapFault =>
+    baseFault('env:Receiver', 'wsnt:SubscribeCreationFailedFault', 'Maximum number of subscriptions reached', nowMs, 500),
+  invalidTopicExpression: (nowMs: number): SoapFault =>
+    baseFault('env:Sender', 'wsnt:InvalidTopicExpressionFault', 'Topic expression not supported', nowMs, 400),
 };
+
+/** A WS-BaseFaults fault: its QName as subcode and as the element in `env:Detail` with a Timestamp. */
+function baseFault(code: SoapFault['code'], qname: string, reason: string, nowMs: number, status: number): SoapFault {
+  return {
+    code, subcodes: [qname], reason, status,
+    detail: `<${qname}><wsrf-bf:Timestamp>${new Date(nowMs).toISOString()}</wsrf-bf:Timestamp></${qname}>`,
+  };
+}
 
 /** The parts of a request the services look at; every lookup is by local name. */
 export interface SoapRequest {
@@ -150,8 +185,9 @@ export function escapeXml(value: string | number | boolean): string {
 const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
 
 const ENVELOPE_OPEN =
-  `<?xml version="1.0" encoding="UTF-8"?>` +
-  `<env:Envelope xmlns:env="${NS.env}" xmlns:ter="${NS.ter}" xmlns:tt="${NS.tt}" xmlns:tds="${NS.tds}" xmlns:trt="${NS.trt}">`;
+  `<?xml version="1.0" encoding="UTF-8"?><env:Envelope` +
+  Object.entries(NS).map(([prefix, uri]) => ` xmlns:${prefix}="${uri}"`).join('') +
+  '>';
 
 /** Wrap an already-escaped body fragment in a SOAP 1.2 envelope. */
 export function soapEnvelope(bodyXml: string): string {
@@ -166,6 +202,8 @@ export function soapFaultXml(fault: SoapFault): string {
   }
   return soapEnvelope(
     `<env:Fault><env:Code><env:Value>${fault.code}</env:Value>${subcodes}</env:Code>` +
-      `<env:Reason><env:Text xml:lang="en">${escapeXml(fault.reason)}</env:Text></env:Reason></env:Fault>`,
+      `<env:Reason><env:Text xml:lang="en">${escapeXml(fault.reason)}</env:Text></env:Reason>` +
+      (fault.detail === undefined ? '' : `<env:Detail>${fault.detail}</env:Detail>`) +
+      '</env:Fault>',
   );
 }

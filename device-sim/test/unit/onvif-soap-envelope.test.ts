@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { handleDeviceOperation } from '../../src/onvif/device-service';
+import { DEFAULT_EVENT_LIMITS, handleEventOperation, handleSubscriptionOperation, type EventServiceDeps } from '../../src/onvif/event-service';
 import { handleMediaOperation } from '../../src/onvif/media-service';
+import { PtzHead } from '../../src/onvif/ptz-head';
+import { handlePtzOperation } from '../../src/onvif/ptz-service';
+import { PullPointManager } from '../../src/onvif/pull-point-manager';
 import type { OnvifCameraModel, ServiceContext } from '../../src/onvif/onvif-camera-model';
 import { escapeXml, parseSoapRequest, soapFaultXml, faults, text, child } from '../../src/onvif/soap-envelope';
 import { UsernameTokenVerifier } from '../../src/onvif/ws-username-token';
@@ -13,6 +17,14 @@ const camera: OnvifCameraModel = {
   onSynchronizationPoint: () => {},
 };
 const ctx: ServiceContext = { camera, nowMs: Date.now(), host: '127.0.0.1', port: 80 };
+const ptzCtx: ServiceContext = { ...ctx, camera: { ...camera, ptz: true } };
+const head = new PtzHead();
+// Timeouts of 0 so a fuzzed PullMessages never leaves a long-poll timer behind.
+const pullPoints = new PullPointManager({ maxSubscriptions: 4 });
+const eventDeps: EventServiceDeps = {
+  pullPoints, limits: { ...DEFAULT_EVENT_LIMITS, maxPullTimeoutMs: 0 }, initialMessages: () => [], hostNowMs: Date.now,
+};
+const fixedSub = pullPoints.create(3_600_000, () => true);
 
 const VALID =
   '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/>' +
@@ -35,6 +47,11 @@ const REGRESSIONS = [
   '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><Envelope><Body><Op>&b;</Op></Body></Envelope>',
   '<Envelope><Body><GetStreamUri><ProfileToken><x/></ProfileToken></GetStreamUri></Body></Envelope>',
   '<Envelope><Body><GetCapabilities><Category>Media</Category><Category>PTZ</Category></GetCapabilities></Body></Envelope>',
+  '<Envelope><Body><ContinuousMove><ProfileToken>main</ProfileToken><Velocity><PanTilt x="1e999" y="NaN"/><Zoom x=""/></Velocity><Timeout>PT99999999999H</Timeout></ContinuousMove></Body></Envelope>',
+  '<Envelope><Body><SetPreset><ProfileToken>main</ProfileToken><PresetName><x/></PresetName><PresetToken>__proto__</PresetToken></SetPreset></Body></Envelope>',
+  '<Envelope><Body><CreatePullPointSubscription><Filter><TopicExpression Dialect="http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete">||//.</TopicExpression></Filter><InitialTerminationTime>-P1D</InitialTerminationTime></CreatePullPointSubscription></Body></Envelope>',
+  '<Envelope><Body><PullMessages><Timeout>PT1S</Timeout><MessageLimit>99999999999</MessageLimit></PullMessages></Body></Envelope>',
+  '<Envelope><Body><Renew><TerminationTime>9999-12-31T23:59:59Z</TerminationTime></Renew></Body></Envelope>',
 ];
 
 /** Parse, authenticate and dispatch like the server does; must never throw. */
@@ -49,6 +66,12 @@ function process(xml: string): 'ok' | 'fault' {
   new UsernameTokenVerifier().verify(parsed.request.header, camera, ctx.nowMs);
   handleDeviceOperation(parsed.request, ctx);
   handleMediaOperation(parsed.request, ctx);
+  handleDeviceOperation(parsed.request, ptzCtx);
+  handleMediaOperation(parsed.request, ptzCtx);
+  handlePtzOperation(parsed.request, ptzCtx, head);
+  handleEventOperation(parsed.request, ctx, eventDeps);
+  if (fixedSub !== undefined) void handleSubscriptionOperation(parsed.request, ctx, eventDeps, fixedSub.id, undefined);
+  if (pullPoints.size >= 4) pullPoints.dropAll();
   return 'ok';
 }
 
@@ -103,7 +126,9 @@ describe('parseSoapRequest', () => {
   });
 
   it('never throws on random element trees (fuzz)', () => {
-    const name = fc.constantFrom('Envelope', 'Body', 'Header', 'Security', 'UsernameToken', 'Password', 'Nonce', 'Created', 'ProfileToken', 'StreamSetup', 'Category', 'GetStreamUri', 'GetProfiles', 'GetCapabilities', 'SetSynchronizationPoint', 'a', 's:Body', 'x:Envelope');
+    const name = fc.constantFrom('Envelope', 'Body', 'Header', 'Security', 'UsernameToken', 'Password', 'Nonce', 'Created', 'ProfileToken', 'StreamSetup', 'Category', 'GetStreamUri', 'GetProfiles', 'GetCapabilities', 'SetSynchronizationPoint', 'a', 's:Body', 'x:Envelope',
+      'ContinuousMove', 'Velocity', 'PanTilt', 'Zoom', 'Timeout', 'SetPreset', 'PresetName', 'PresetToken', 'GotoPreset', 'AbsoluteMove', 'Position',
+      'CreatePullPointSubscription', 'InitialTerminationTime', 'Filter', 'TopicExpression', 'PullMessages', 'MessageLimit', 'Renew', 'TerminationTime');
     const { tree } = fc.letrec((tie) => ({
       tree: fc.oneof(
         { depthSize: 'small' },

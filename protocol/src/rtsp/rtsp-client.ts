@@ -1,5 +1,6 @@
 /**
- * RTSP 1.0 client (RFC 2326) for pulling live video over TCP interleaving (§10.12).
+ * RTSP 1.0 client (RFC 2326) for pulling live video over TCP interleaving (§10.12),
+ * or over UDP unicast (§12.39 `client_port`) with `transport: 'udp'`.
  *
  * - Requests are matched to responses by CSeq (§12.17), several may be outstanding.
  * - A 401 is answered once with Digest (preferred) or Basic credentials (RFC 2617),
@@ -15,6 +16,7 @@ import { DigestClientState, parseWwwAuthenticate } from './digest-auth';
 import { RtspError } from './rtsp-error';
 import { formatTransport, parseSession, parseTransport, type TransportSpec } from './rtsp-headers';
 import { silentLogger, type RtspLogger } from './rtsp-logger';
+import { UdpPortPair } from './udp-port-pair';
 import {
   getHeader,
   getHeaders,
@@ -40,6 +42,13 @@ export interface RtspClientOptions {
   keepaliveIntervalMs?: number;
   /** Default: silent. */
   logger?: RtspLogger;
+  /**
+   * `tcp` (default): RTP interleaved on the RTSP connection. `udp`: each SETUP binds an
+   * RTP/RTCP port pair on the local interface the connection uses and asks for
+   * `client_port`; packets arrive as `rtp`/`rtcp` events on the channel numbers
+   * passed to {@link RtspClient.setup} (pseudo-channels), only from the server's address.
+   */
+  transport?: 'tcp' | 'udp';
 }
 
 /** Typed events of {@link RtspClient}. */
@@ -65,7 +74,7 @@ export interface RtspSetupResult {
   sessionId: string;
   /** Session timeout the server announced, or 60 (the RFC 2326 §12.37 default). */
   timeoutSec: number;
-  /** RTP and RTCP channels the server will actually use. */
+  /** RTP and RTCP channels the server will actually use (for UDP: the pseudo-channels the events carry). */
   channels: readonly [number, number];
   transport: TransportSpec;
 }
@@ -92,6 +101,8 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
   private readonly pending = new Map<number, Pending>();
   private readonly rtpChannels = new Set<number>();
   private readonly rtcpChannels = new Set<number>();
+  /** UDP tracks by their RTP pseudo-channel. */
+  private readonly udpTracks = new Map<number, { pair: UdpPortPair; serverPorts?: readonly [number, number] }>();
   private readonly queue: RtspFrame[] = [];
   private draining: NodeJS.Immediate | undefined;
   private cseq = 0;
@@ -202,6 +213,7 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
       throw new RangeError(`interleaved channel ${interleavedChannel} out of 0..254`);
     }
     const uri = resolveControlUrl(this.contentBase ?? this.url, trackControlUrl);
+    if (this.opts.transport === 'udp') return this.setupUdp(uri, interleavedChannel);
     const want: TransportSpec = {
       protocol: 'RTP/AVP',
       lowerTransport: 'TCP',
@@ -227,6 +239,52 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
     return { sessionId: session.id, timeoutSec, channels, transport };
   }
 
+  private async setupUdp(uri: string, channel: number): Promise<RtspSetupResult> {
+    const local = this.socket.localAddress;
+    const server = this.socket.remoteAddress;
+    if (local === undefined || server === undefined) throw new RtspError('RTSP_CLOSED', 'SETUP: connection has no address');
+    this.udpTracks.get(channel)?.pair.close();
+    const track: { pair?: UdpPortPair; serverPorts?: readonly [number, number] } = {};
+    const pair = await UdpPortPair.bind(local.replace(/^::ffff:/i, ''), (kind, packet, from) => {
+      // Only the server's own address (and, once known, its server_port) may feed this track.
+      if (this.finished || from.address.replace(/^::ffff:/i, '') !== server.replace(/^::ffff:/i, '')) return;
+      if (track.serverPorts && from.port !== track.serverPorts[kind === 'rtp' ? 0 : 1]) return;
+      if (kind === 'rtp' && this.rtpChannels.has(channel)) this.emit('rtp', channel, packet);
+      else if (kind === 'rtcp' && this.rtcpChannels.has(channel + 1)) this.emit('rtcp', channel + 1, packet);
+    });
+    track.pair = pair;
+    this.udpTracks.set(channel, track as { pair: UdpPortPair });
+    if (this.finished) this.closeUdp();
+    const want: TransportSpec = { protocol: 'RTP/AVP', lowerTransport: 'UDP', unicast: true, clientPort: [pair.rtpPort, pair.rtcpPort] };
+    const res = expectOk(await this.request('SETUP', uri, [['Transport', formatTransport(want)], ...this.sessionHeaders()]), 'SETUP');
+    const sessionValue = getHeader(res.headers, 'session');
+    const session = sessionValue === undefined ? new RtspError('RTSP_BAD_HEADER_VALUE', 'SETUP reply without Session') : parseSession(sessionValue);
+    if (session instanceof RtspError) throw session;
+    const transportValue = getHeader(res.headers, 'transport');
+    const specs = transportValue === undefined ? new RtspError('RTSP_BAD_HEADER_VALUE', 'SETUP reply without Transport') : parseTransport(transportValue);
+    if (specs instanceof RtspError) throw specs;
+    const transport = specs[0];
+    if (transport?.lowerTransport !== 'UDP') throw new RtspError('RTSP_BAD_HEADER_VALUE', 'server answered a UDP SETUP with a non-UDP transport');
+    track.serverPorts = transport.serverPort;
+    this.rtpChannels.add(channel);
+    this.rtcpChannels.add(channel + 1);
+    this.sessionId = session.id;
+    const timeoutSec = session.timeoutSec ?? 60;
+    this.startKeepalive(timeoutSec);
+    return { sessionId: session.id, timeoutSec, channels: [channel, channel + 1], transport };
+  }
+
+  /**
+   * Sends one RTCP packet to the server's RTCP port (its `server_port`) for the UDP
+   * track set up on `channel`, e.g. a receiver report that keeps the session alive.
+   * No-op for TCP tracks.
+   */
+  sendRtcp(channel: number, packet: Buffer): void {
+    const track = this.udpTracks.get(channel);
+    const server = this.socket.remoteAddress;
+    if (track?.serverPorts && server) track.pair.sendRtcp(packet, track.serverPorts[1], server.replace(/^::ffff:/i, ''));
+  }
+
   /** PLAY (§10.5) the aggregate URL from `npt=0.000-` (live). */
   async play(): Promise<RtspResponse> {
     if (this.sessionId === undefined) throw new RtspError('RTSP_INVALID_STATE', 'play() before setup()');
@@ -243,6 +301,7 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
     this.sessionId = undefined;
     this.rtpChannels.clear();
     this.rtcpChannels.clear();
+    this.closeUdp();
     expectOk(await this.request('TEARDOWN', uri, headers), 'TEARDOWN');
   }
 
@@ -413,10 +472,16 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
     }
   }
 
+  private closeUdp(): void {
+    for (const { pair } of this.udpTracks.values()) pair.close();
+    this.udpTracks.clear();
+  }
+
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.stopKeepalive();
+    this.closeUdp();
     if (this.draining) clearImmediate(this.draining);
     this.draining = undefined;
     this.queue.length = 0;

@@ -1,11 +1,18 @@
 /**
  * RTSP 1.0 server (RFC 2326) that plays live RTP from {@link RtspMediaSource}s over
- * TCP interleaving (§10.12). UDP transport is answered with 461 for now; the SETUP
- * handler picks a transport in one place ({@link chooseTransport}) so it can be added.
+ * TCP interleaving (§10.12) or UDP unicast (§12.39 `client_port`/`server_port`, one
+ * RTP/RTCP socket pair per server). The SETUP handler picks a transport in one place
+ * ({@link chooseTransport}).
  *
  * Sessions are bound to the TCP connection that created them: a Session id sent on
  * another connection is answered 454, so a leaked id cannot be used to PLAY or
- * TEARDOWN someone else's stream (LIVE555 CVE-2026-41470).
+ * TEARDOWN someone else's stream (LIVE555 CVE-2026-41470). UDP sessions too: they end
+ * when their RTSP connection closes, and RTP only ever goes to that connection's
+ * address (never to a `destination=` the client names: no reflection attacks).
+ *
+ * Fault hooks for the device simulator: {@link RtspServer.setAuthMode},
+ * {@link RtspServer.dropSessions}, {@link RtspServer.setMalformed},
+ * {@link RtspServer.setRefusing}.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -23,6 +30,7 @@ import {
   type RtspHeader,
   type RtspRequest,
 } from './rtsp-message';
+import { UdpPortPair } from './udp-port-pair';
 import { parseSdp, getAttribute } from '../sdp/sdp';
 
 /** What the server plays. Business code implements this; the server knows nothing else about media. */
@@ -34,7 +42,7 @@ export interface RtspMediaSource {
 }
 
 export interface RtspServerAuthOptions {
-  /** `digest`, `basic`, `any` (either; Digest offered first) or `none`. */
+  /** `digest`, `basic`, `any` (either; Digest offered first) or `none`. Changeable later with {@link RtspServer.setAuthMode}. */
   mode: AuthMode;
   /** username → password, read on every request (entries may be added or removed live). */
   users: Readonly<Record<string, string>>;
@@ -61,16 +69,29 @@ export interface RtspServerOptions {
   nonceTtlSec?: number;
   /** Most simultaneous TCP connections. Default 256. */
   maxConnections?: number;
+  /** Offer RTP over UDP unicast (binds one RTP/RTCP port pair on `host`). Default true. */
+  udp?: boolean;
 }
+
+/**
+ * What {@link RtspServer.setAuthMode} accepts: an {@link AuthMode}, or `always-wrong`
+ * (a camera with a corrupted user database: every request but OPTIONS gets 401, even
+ * with the right password; the challenge offers Digest).
+ */
+export type RtspServerAuthMode = AuthMode | 'always-wrong';
 
 const SERVER_NAME = 'schoolcam-rtsp';
 const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 const DROP_LOG_INTERVAL_MS = 5_000;
 
+/** Where one track's RTP goes: interleaved channels, or the client's UDP ports. */
+type TrackTransport =
+  | { kind: 'tcp'; channels: readonly [number, number] }
+  | { kind: 'udp'; address: string; clientPorts: readonly [number, number] };
+
 interface ServerTrack {
   trackId: number;
-  /** RTP and RTCP interleaved channels. */
-  channels: readonly [number, number];
+  transport: TrackTransport;
 }
 
 interface ServerSession {
@@ -81,11 +102,14 @@ interface ServerSession {
   state: 'ready' | 'playing';
   unsubscribe?: () => void;
   timer: NodeJS.Timeout;
-  /** Packets produced while subscribe() runs, sent after the PLAY reply. */
-  held?: Buffer[];
+  /** Packets produced while subscribe() runs, sent after the PLAY reply: interleaved frames, or UDP sends. */
+  held?: Array<Buffer | (() => void)>;
 }
 
 type Reply = { statusCode: number; headers?: RtspHeader[]; body?: string | Buffer; close?: boolean; after?: () => void };
+
+/** What a malformed reply looks like: a status line no parser accepts and a header without a colon. */
+const MALFORMED_REPLY = 'RTSP/1.0 2OO 0K\r\nCSeq 0\r\nServer: ' + SERVER_NAME + '\r\n\r\n';
 
 /**
  * An RTSP server on one TCP port. Create with {@link RtspServer.create}; every
@@ -95,14 +119,23 @@ export class RtspServer {
   private readonly connections = new Set<ServerConnection>();
   private closing: Promise<void> | undefined;
   private nextConnectionId = 1;
-  /** @internal shared with connections */
-  readonly auth: ServerAuth | undefined;
+  private authMode: RtspServerAuthMode;
+  /** Serializes listener changes (setRefusing, close). */
+  private listenerChange: Promise<void> = Promise.resolve();
+  private listening = true;
+  /** @internal shared with connections; undefined when no authentication is required. */
+  auth: ServerAuth | undefined;
+  /** @internal true while {@link setMalformed} is on. */
+  malformed = false;
   /** @internal */
   readonly log: RtspLogger;
   /** @internal */
   readonly sessionTimeoutSec: number;
   /** @internal */
   readonly maxWriteBufferBytes: number;
+
+  /** @internal the RTP/RTCP socket pair for UDP sessions, if UDP is enabled. */
+  udp: UdpPortPair | undefined;
 
   private constructor(
     private readonly server: net.Server,
@@ -116,30 +149,34 @@ export class RtspServer {
     this.log = opts.logger ?? silentLogger;
     this.sessionTimeoutSec = opts.sessionTimeoutSec ?? 60;
     this.maxWriteBufferBytes = opts.maxWriteBufferBytes ?? 4 * 1024 * 1024;
-    const mode = opts.auth?.mode ?? 'none';
-    this.auth =
-      mode === 'none'
-        ? undefined
-        : new ServerAuth({ mode, realm: opts.realm ?? 'schoolcam', users: opts.auth!.users, nonceTtlMs: (opts.nonceTtlSec ?? 60) * 1000 });
+    this.authMode = opts.auth?.mode ?? 'none';
+    this.auth = this.makeAuth(this.authMode);
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (err) => this.log.error({ err: err.message }, 'rtsp server socket error'));
   }
 
-  /** Binds and starts listening. Rejects if the port cannot be bound. */
+  /** Binds (TCP, and the UDP pair unless `udp: false`) and starts listening. Rejects if a port cannot be bound. */
   static async create(opts: RtspServerOptions): Promise<RtspServer> {
     const host = opts.host ?? '127.0.0.1';
     const server = net.createServer({ noDelay: true });
     server.maxConnections = opts.maxConnections ?? 256;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      server.once('error', onError);
-      server.listen(opts.port ?? 0, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    await listen(server, opts.port ?? 0, host);
     const address = server.address() as net.AddressInfo;
-    return new RtspServer(server, host, address.port, opts);
+    const rtsp = new RtspServer(server, host, address.port, opts);
+    if (opts.udp ?? true) {
+      try {
+        rtsp.udp = await UdpPortPair.bind(host, (kind, _packet, from) => rtsp.onUdpPacket(kind, from));
+      } catch (err) {
+        await rtsp.close();
+        throw err;
+      }
+    }
+    return rtsp;
+  }
+
+  /** The server's RTP and RTCP ports for UDP sessions, or undefined when UDP is off. */
+  get udpPorts(): readonly [number, number] | undefined {
+    return this.udp ? [this.udp.rtpPort, this.udp.rtcpPort] : undefined;
   }
 
   /** `rtsp://host:port/path` for a source path. */
@@ -176,17 +213,125 @@ export class RtspServer {
     return n;
   }
 
-  /** Stops listening and closes every client connection (their sessions first). Idempotent. */
-  close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      for (const c of [...this.connections]) c.destroy('server closing');
+  /**
+   * Fault hook: changes which credentials are accepted from the next request on.
+   * Sessions already playing keep playing (their next keepalive is checked).
+   * `always-wrong` answers 401 to every request but OPTIONS, even with the right
+   * password. Users stay those of `opts.auth.users` (none if the server had no auth).
+   */
+  setAuthMode(mode: RtspServerAuthMode): void {
+    this.authMode = mode;
+    this.auth = this.makeAuth(mode);
+    this.log.info({ mode }, 'auth mode changed');
+  }
+
+  /** The mode set at creation or by {@link setAuthMode}. */
+  get currentAuthMode(): RtspServerAuthMode {
+    return this.authMode;
+  }
+
+  /** @internal */
+  get alwaysWrong(): boolean {
+    return this.authMode === 'always-wrong';
+  }
+
+  /**
+   * Fault hook ("drop RTSP sessions"): ends every session and closes the TCP
+   * connection that carried it, as a camera does when its streaming process restarts.
+   * Connections without a session stay open. Returns how many sessions were ended.
+   */
+  dropSessions(): number {
+    let n = 0;
+    for (const c of [...this.connections]) {
+      const count = c.sessions.size;
+      if (count === 0) continue;
+      n += count;
+      c.destroy('sessions dropped');
+    }
+    this.log.info({ sessions: n }, 'dropped every session');
+    return n;
+  }
+
+  /**
+   * Fault hook: while on, every reply is malformed (a status line like `RTSP/1.0 2OO 0K`
+   * and a header without a colon), so clients fail with a protocol error. Requests are
+   * still handled; nothing else changes. Off restores well-formed replies.
+   */
+  setMalformed(on: boolean): void {
+    this.malformed = on;
+    this.log.info({ on }, 'malformed replies');
+  }
+
+  /** True while {@link setMalformed} is on. */
+  get isMalformed(): boolean {
+    return this.malformed;
+  }
+
+  /**
+   * Fault hook for a reboot: on closes the listener and every connection (so connects
+   * fail with ECONNREFUSED); off listens again on the same host and port, so URLs stay
+   * valid. Resolves once the change is done; rejects if the port was taken meanwhile.
+   * The UDP pair stays bound (no session can use it while refusing).
+   */
+  setRefusing(on: boolean): Promise<void> {
+    const change = this.listenerChange.then(async () => {
+      if (this.closing) return;
+      if (on && this.listening) {
+        this.listening = false;
+        const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+        for (const c of [...this.connections]) c.destroy('refusing connections');
+        await closed;
+        this.log.info({ port: this.port }, 'refusing connections');
+      } else if (!on && !this.listening) {
+        await listen(this.server, this.port, this.host);
+        this.listening = true;
+        this.log.info({ port: this.port }, 'listening again');
+      }
     });
+    // Callers may fire and forget (a simulated reboot): a failure is logged here, and the chain goes on.
+    this.listenerChange = change.catch((err: unknown) => {
+      this.log.error({ port: this.port, on, err: (err as Error).message }, 'could not change the RTSP listener');
+    });
+    return change;
+  }
+
+  /** True while {@link setRefusing} is on. */
+  get isRefusing(): boolean {
+    return !this.listening;
+  }
+
+  /** Stops listening and closes every client connection (their sessions first), then the UDP pair. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.listenerChange.then(
+      () =>
+        new Promise<void>((resolve) => {
+          // When refusing, the listener is already closed; close() then calls back with an error, which is fine.
+          this.server.close(() => resolve());
+          for (const c of [...this.connections]) c.destroy('server closing');
+          this.udp?.close();
+        }),
+    );
     return this.closing;
   }
 
+  private makeAuth(mode: RtspServerAuthMode): ServerAuth | undefined {
+    if (mode === 'none') return undefined;
+    return new ServerAuth({
+      // always-wrong challenges like a Digest camera; verification is never consulted.
+      mode: mode === 'always-wrong' ? 'digest' : mode,
+      realm: this.opts.realm ?? 'schoolcam',
+      users: this.opts.auth?.users ?? {},
+      nonceTtlMs: (this.opts.nonceTtlSec ?? 60) * 1000,
+    });
+  }
+
+  /** RTCP (receiver reports) or anything else a UDP client sends us counts as liveness for its sessions. */
+  private onUdpPacket(kind: 'rtp' | 'rtcp', from: { address: string; port: number }): void {
+    for (const c of this.connections) c.onUdpFrom(kind, from);
+  }
+
   private accept(socket: net.Socket): void {
-    if (this.closing) {
+    if (this.closing || !this.listening) {
       socket.destroy();
       return;
     }
@@ -285,7 +430,8 @@ class ServerConnection {
     if (cseq !== undefined && /^\d{1,10}$/.test(cseq)) headers.push(['CSeq', cseq]);
     headers.push(['Server', SERVER_NAME], ...(reply.headers ?? []));
     if (reply.close) headers.push(['Connection', 'close']);
-    this.socket.write(serializeResponse({ statusCode: reply.statusCode, headers, body: reply.body }));
+    if (this.server.malformed) this.socket.write(MALFORMED_REPLY);
+    else this.socket.write(serializeResponse({ statusCode: reply.statusCode, headers, body: reply.body }));
     reply.after?.();
     if (reply.close) this.socket.end(() => this.socket.destroy());
   }
@@ -341,6 +487,10 @@ class ServerConnection {
   private authorize(req: RtspRequest): Reply | undefined {
     const auth = this.server.auth;
     if (!auth) return undefined;
+    if (this.server.alwaysWrong) {
+      this.log.debug({ conn: this.id, method: req.method }, 'auth fault: refusing every credential');
+      return { statusCode: 401, headers: auth.challenge(false).map((v): RtspHeader => ['WWW-Authenticate', v]) };
+    }
     const result = auth.verify(req.method, getHeader(req.headers, 'authorization'));
     if (result.ok) {
       this.username = result.username;
@@ -382,7 +532,8 @@ class ServerConnection {
     if (transportHeader === undefined) return { statusCode: 400 };
     const specs = parseTransport(transportHeader);
     if (!Array.isArray(specs)) return { statusCode: 400 };
-    const chosen = chooseTransport(specs);
+    const udp = this.server.udp;
+    const chosen = chooseTransport(specs, udp !== undefined);
     if (!chosen) return { statusCode: 461 };
 
     const found = this.findSession(req);
@@ -390,16 +541,29 @@ class ServerConnection {
     if (found && found.path !== path) return { statusCode: 459 };
     if (found?.state === 'playing') return { statusCode: 455, headers: [['Allow', 'PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER']] };
 
-    const channels = chosen.interleaved ?? ([trackId * 2, trackId * 2 + 1] as const);
-    for (const s of this.sessions.values()) {
-      for (const t of s.tracks.values()) {
-        const sameTrack = s === found && t.trackId === trackId;
-        if (!sameTrack && (t.channels.includes(channels[0]) || t.channels.includes(channels[1]))) return { statusCode: 461 };
+    let transport: TrackTransport;
+    let reply: TransportSpec;
+    if (chosen.lowerTransport === 'UDP') {
+      // RTP goes to the address the RTSP connection comes from, never elsewhere (RFC 2326 §12.39 `destination` is ignored).
+      const address = this.socket.remoteAddress;
+      if (address === undefined || !udp) return { statusCode: 461 };
+      const clientPorts = chosen.clientPort!;
+      transport = { kind: 'udp', address, clientPorts };
+      reply = { protocol: 'RTP/AVP', lowerTransport: 'UDP', unicast: true, clientPort: clientPorts, serverPort: [udp.rtpPort, udp.rtcpPort] };
+    } else {
+      const channels = chosen.interleaved ?? ([trackId * 2, trackId * 2 + 1] as const);
+      for (const s of this.sessions.values()) {
+        for (const t of s.tracks.values()) {
+          const sameTrack = s === found && t.trackId === trackId;
+          if (sameTrack || t.transport.kind !== 'tcp') continue;
+          if (t.transport.channels.includes(channels[0]) || t.transport.channels.includes(channels[1])) return { statusCode: 461 };
+        }
       }
+      transport = { kind: 'tcp', channels };
+      reply = { protocol: 'RTP/AVP', lowerTransport: 'TCP', unicast: true, interleaved: channels };
     }
     const session = found ?? this.newSession(path, source);
-    session.tracks.set(trackId, { trackId, channels });
-    const reply: TransportSpec = { protocol: 'RTP/AVP', lowerTransport: 'TCP', unicast: true, interleaved: channels };
+    session.tracks.set(trackId, { trackId, transport });
     return {
       statusCode: 200,
       headers: [
@@ -435,7 +599,10 @@ class ServerConnection {
       after: () => {
         const held = session.held ?? [];
         session.held = undefined;
-        for (const frame of held) this.writeMedia(frame);
+        for (const frame of held) {
+          if (typeof frame === 'function') frame();
+          else this.writeMedia(frame);
+        }
       },
     };
   }
@@ -458,9 +625,29 @@ class ServerConnection {
     if (this.closed || session.state !== 'playing') return;
     const track = session.tracks.get(trackId);
     if (!track || packet.length > MAX_INTERLEAVED) return;
-    const frame = serializeInterleaved(track.channels[0], packet);
+    const t = track.transport;
+    if (t.kind === 'udp') {
+      // Held like TCP frames so no RTP precedes the PLAY reply (clients may not listen before it).
+      if (session.held) session.held.push(() => this.server.udp?.sendRtp(packet, t.clientPorts[0], t.address));
+      else this.server.udp?.sendRtp(packet, t.clientPorts[0], t.address);
+      return;
+    }
+    const frame = serializeInterleaved(t.channels[0], packet);
     if (session.held) session.held.push(frame);
     else this.writeMedia(frame);
+  }
+
+  /** @internal A datagram from a UDP client: refreshes the sessions it belongs to (RTCP RR is liveness, §12.37). */
+  onUdpFrom(kind: 'rtp' | 'rtcp', from: { address: string; port: number }): void {
+    for (const s of this.sessions.values()) {
+      for (const t of s.tracks.values()) {
+        const tr = t.transport;
+        if (tr.kind === 'udp' && sameAddress(tr.address, from.address) && tr.clientPorts[kind === 'rtp' ? 0 : 1] === from.port) {
+          s.timer.refresh();
+          break;
+        }
+      }
+    }
   }
 
   /** Writes one media frame unless the client is not keeping up (then drops it: live video must not queue unboundedly). */
@@ -536,11 +723,32 @@ class ServerConnection {
 }
 
 /**
- * Picks the first acceptable transport in the client's order of preference. Only
- * RTP/AVP over TCP today; UDP unicast slots in here (with server_port allocation).
+ * Picks the first acceptable transport in the client's order of preference:
+ * RTP/AVP unicast over TCP interleaving, or over UDP when the client named its
+ * `client_port` pair and the server has UDP enabled. Multicast is never offered.
  */
-function chooseTransport(specs: readonly TransportSpec[]): TransportSpec | undefined {
-  return specs.find((s) => s.protocol === 'RTP/AVP' && s.lowerTransport === 'TCP' && s.unicast);
+function chooseTransport(specs: readonly TransportSpec[], udp: boolean): TransportSpec | undefined {
+  return specs.find(
+    (s) => s.protocol === 'RTP/AVP' && s.unicast && (s.lowerTransport === 'TCP' || (udp && s.clientPort !== undefined && s.clientPort[0] > 0 && s.clientPort[1] > 0)),
+  );
+}
+
+/** Binds a net.Server and waits for it to listen (or fail). */
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** IPv4 addresses may come as `::ffff:a.b.c.d` from a dual-stack socket and plain from another. */
+function sameAddress(a: string, b: string): boolean {
+  const strip = (x: string): string => x.replace(/^::ffff:/i, '');
+  return strip(a) === strip(b);
 }
 
 function hasTrack(sdpText: string, trackId: number): boolean {

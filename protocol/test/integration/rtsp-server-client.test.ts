@@ -256,12 +256,17 @@ describe('RtspServer + RtspClient over 127.0.0.1', () => {
     expect(server.connectionCount).toBe(1);
   });
 
-  it('answers 461 to UDP SETUP, 501 to unknown methods, 454 to a session id from another connection', async () => {
+  it('answers 461 to multicast or port-less UDP SETUP, 501 to unknown methods, 454 to a session id from another connection', async () => {
     const { server } = await startServer();
     const url = server.url('cam1');
-    const udp = await rawExchange(server.port, `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n`, 300);
-    expect(udp.text).toMatch(/^RTSP\/1\.0 461 /);
-    expect(udp.text).toContain('CSeq: 1\r\n');
+    const multicast = await rawExchange(server.port, `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;multicast;port=5000-5001\r\n\r\n`, 300);
+    expect(multicast.text).toMatch(/^RTSP\/1\.0 461 /);
+    expect(multicast.text).toContain('CSeq: 1\r\n');
+    const noPorts = await rawExchange(server.port, `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast\r\n\r\n`, 300);
+    expect(noPorts.text).toMatch(/^RTSP\/1\.0 461 /);
+    const udp = await rawExchange(server.port, `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n`, 300);
+    expect(udp.text).toMatch(/^RTSP\/1\.0 200 /);
+    expect(udp.text).toContain(`Transport: RTP/AVP;unicast;client_port=5000-5001;server_port=${server.udpPorts![0]}-${server.udpPorts![1]}\r\n`);
 
     const unknown = await rawExchange(server.port, `FROBNICATE ${url} RTSP/1.0\r\nCSeq: 7\r\n\r\n`, 300);
     expect(unknown.text).toMatch(/^RTSP\/1\.0 501 /);
@@ -394,7 +399,7 @@ describe('lifecycle', () => {
   it('leaves no sockets, servers or timers behind once server and client are closed', async () => {
     const count = (): Record<string, number> => {
       const out: Record<string, number> = {};
-      for (const r of process.getActiveResourcesInfo()) if (/TCP|Timeout|Immediate/.test(r)) out[r] = (out[r] ?? 0) + 1;
+      for (const r of process.getActiveResourcesInfo()) if (/TCP|UDP|Timeout|Immediate/.test(r)) out[r] = (out[r] ?? 0) + 1;
       return out;
     };
     await new Promise((r) => setTimeout(r, 50));
@@ -402,8 +407,12 @@ describe('lifecycle', () => {
     const source = new FakeSource();
     const server = await RtspServer.create({ resolve: () => source, sessionTimeoutSec: 30 });
     const { client } = await openRtspVideo(server.url('cam1'));
+    const udpClient = await openRtspVideo(server.url('cam1'), { transport: 'udp' });
     await new Promise((r) => setTimeout(r, 100));
     await client.close();
+    await udpClient.client.close();
+    await server.setRefusing(true);
+    await server.setRefusing(false);
     await server.close();
     source.stop();
     await new Promise((r) => setTimeout(r, 50));

@@ -1,0 +1,106 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimCameraInfo } from '../../device-sim/src/camera/sim-camera';
+
+/**
+ * The simulator's namespace mode with the third-party `onvif` client: every camera on its own
+ * address in network namespaces the simulator creates, found by multicast WS-Discovery from the
+ * LAN's client host. Multicast never leaves those namespaces. Needs root and iproute2: without
+ * them the test fails, it does not skip.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface SimJson {
+  cameras: SimCameraInfo[];
+  netns: { client: string; clientAddress: string; schools: Record<string, string> };
+}
+
+let sim: ChildProcess;
+let info: SimJson;
+
+function lines(child: ChildProcess, onLine: (l: string) => void): void {
+  createInterface({ input: child.stdout! }).on('line', onLine);
+}
+
+beforeAll(async () => {
+  execFileSync('ip', ['-V']); // fails loudly without iproute2
+  sim = spawn(process.execPath, ['--import', 'tsx', 'device-sim/src/cli.ts', '--netns', '--cameras', '3', '--schools', '2', '--json', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  info = await new Promise<SimJson>((resolve, reject) => {
+    lines(sim, (l) => resolve(JSON.parse(l) as SimJson));
+    sim.once('exit', (code) => reject(new Error(`simulator exited (${code}) before it was ready`)));
+  });
+}, 60_000);
+
+afterAll(async () => {
+  if (sim && sim.exitCode === null) {
+    await new Promise<void>((r) => {
+      sim.once('exit', () => r());
+      sim.kill('SIGTERM');
+    });
+  }
+});
+
+describe('simulator in network namespaces, with the onvif client on the same LAN', () => {
+  it('gives each camera its own address and school namespace', () => {
+    expect(info.cameras).toHaveLength(3);
+    const hosts = info.cameras.map((c) => new URL(c.onvif).hostname);
+    expect(new Set(hosts).size).toBe(3);
+    for (const h of hosts) expect(h).toMatch(/^10\.213\.\d+\.\d+$/);
+    expect(Object.keys(info.netns.schools).sort()).toEqual(['zs-karlovy-vary', 'zs-sokolov']);
+  });
+
+  it('the onvif client discovers every camera by multicast, connects, lists both profiles, fetches decodable snapshots, is refused a wrong password and receives motion raised through the control API', async () => {
+    const creds = Object.fromEntries(info.cameras.map((c) => [c.onvif, { username: c.username, password: c.password }]));
+    const client = spawn('ip', ['netns', 'exec', info.netns.client, process.execPath, '--import', 'tsx', 'tests/interop/fixtures/onvif-lan-client.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, CAMERA_CREDS: JSON.stringify(creds) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const events: Record<string, unknown>[] = [];
+    lines(client, (l) => {
+      const ev = JSON.parse(l) as Record<string, unknown>;
+      events.push(ev);
+      if (ev.event === 'subscribed') {
+        const cam = info.cameras.find((c) => c.onvif === ev.xaddr)!;
+        void fetch(`${cam.control}/events/motion`, { method: 'POST', body: '{}' });
+      }
+    });
+    const code = await new Promise<number | null>((r) => client.once('exit', r));
+    expect(code).toBe(0);
+
+    const discovered = events.find((e) => e.event === 'discovered') as { xaddrs: string[] };
+    expect(discovered.xaddrs).toEqual(info.cameras.map((c) => c.onvif).sort());
+    const cams = events.filter((e) => e.event === 'camera') as unknown as { xaddr: string; profiles: { token: string; size: string; stream: string; snapshotStatus: number; jpeg: string }[] }[];
+    expect(cams).toHaveLength(3);
+    for (const c of cams) {
+      const sim = info.cameras.find((x) => x.onvif === c.xaddr)!;
+      expect(c.profiles.map((p) => [p.token, p.size])).toEqual([
+        ['main', '640x360'],
+        ['sub', '320x180'],
+      ]);
+      expect(c.profiles[0]!.stream).toBe(sim.rtsp);
+      for (const p of c.profiles) {
+        expect(p.snapshotStatus).toBe(200);
+        const probed = await new Promise<string>((resolve, reject) => {
+          const ff = execFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+          ff.stdin!.end(Buffer.from(p.jpeg, 'base64'));
+        });
+        expect(probed).toBe(`mjpeg,${p.size.replace('x', ',')}`);
+      }
+    }
+    expect(events.filter((e) => e.event === 'wrong-password').map((e) => e.refused)).toEqual([true, true, true]);
+    expect(events.find((e) => e.event === 'motion')).toMatchObject({ received: true });
+  }, 60_000);
+
+  it('removes every namespace it made when stopped', async () => {
+    const mine = Object.values(info.netns.schools).concat(info.netns.client);
+    await new Promise<void>((r) => {
+      sim.once('exit', () => r());
+      sim.kill('SIGTERM');
+    });
+    const left = execFileSync('ip', ['netns', 'list']).toString();
+    for (const ns of mine) expect(left).not.toContain(ns);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * The simulator camera's RTSP server against real clients nobody here wrote:
+ * ffprobe and GStreamer's rtspsrc, each over TCP interleaving and over UDP unicast,
+ * on both profiles; plus the fault hooks a simulated camera exposes, observed by
+ * ffprobe and by our own RtspClient.
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRtspVideo, RtspClient } from '@schoolcam/protocol/rtsp/rtsp-client';
+import { RtspError } from '@schoolcam/protocol/rtsp/rtsp-error';
+import { SimCamera } from '../../device-sim/src/camera/sim-camera';
+
+const execFileP = promisify(execFile);
+const WIDTH = 640;
+const HEIGHT = 360;
+
+/** Fails (not skips) with an actionable message when a peer tool is missing. */
+function requireTool(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`${cmd} is required by this interop test but could not run (${r.error?.message ?? r.stderr.slice(0, 200)}); run \`npm run test:deps\``);
+  }
+}
+
+let camera: SimCamera;
+
+beforeAll(async () => {
+  requireTool('ffprobe', ['-version']);
+  requireTool('gst-launch-1.0', ['--version']);
+  requireTool(PYTHON, ['-c', "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); assert Gst.ElementFactory.find('rtspsrc') and Gst.ElementFactory.find('avdec_h264')"]);
+  camera = await SimCamera.create({ id: 'cam-rtsp', name: 'Gym', school: 'school-1', width: WIDTH, height: HEIGHT, fps: 15, gopSeconds: 1, logger: pino({ level: 'silent' }) });
+});
+
+afterAll(async () => {
+  await camera?.close();
+});
+
+function urlOf(profile: 'main' | 'sub', password = camera.info().password): string {
+  const { username } = camera.info();
+  return camera.rtsp.url(profile).replace('rtsp://', `rtsp://${encodeURIComponent(username)}:${encodeURIComponent(password)}@`);
+}
+
+async function ffprobe(url: string, transport: 'tcp' | 'udp'): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  return execFileP('ffprobe', ['-v', 'error', '-rtsp_transport', transport, '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url], { timeout: 20_000 }).then(
+    ({ stdout, stderr }) => ({ ok: true, stdout, stderr }),
+    (err: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
+  );
+}
+
+/**
+ * Drives GStreamer's rtspsrc like `gst-launch-1.0 rtspsrc … ! rtph264depay ! h264parse !
+ * avdec_h264 ! identity eos-after=N ! fakesink`, but shuts down in order. gst-launch sets
+ * the pipeline straight to NULL at EOS: rtspsrc queues an async PAUSE (PLAYING→PAUSED),
+ * then PAUSED→READY cancels it and sends TEARDOWN, and under load the cancelled PAUSE
+ * reports "Could not send message. (Received end-of-file)" from rtspsrc's own closed socket
+ * (seen in a capture: no PAUSE on the wire, TEARDOWN answered 200, the client's FIN first).
+ * Here the PAUSE is awaited (its reply is asserted), then READY sends TEARDOWN, and any
+ * error on the bus fails the run.
+ */
+const GST_RTSPSRC_DRIVER = `
+import sys, gi
+gi.require_version('Gst', '1.0')
+from gi.repository import Gst
+Gst.init(None)
+location, protocols, user, pw, frames = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+pipe = Gst.parse_launch('rtspsrc name=src ! rtph264depay ! h264parse ! avdec_h264 ! identity eos-after=%d ! fakesink' % frames)
+src = pipe.get_by_name('src')
+src.set_property('location', location)
+Gst.util_set_object_arg(src, 'protocols', protocols)
+if user:
+    src.set_property('user-id', user)
+    src.set_property('user-pw', pw)
+bus = pipe.get_bus()
+def check(msg):
+    if msg.type == Gst.MessageType.ERROR:
+        err, dbg = msg.parse_error()
+        print('ERROR: %s (%s)' % (err.message, dbg), flush=True)
+        sys.exit(1)
+    if msg.type == Gst.MessageType.PROGRESS:
+        kind, code, text = msg.parse_progress()
+        print('progress %s %s: %s' % (kind.value_nick, code, text), flush=True)
+def wait(what, pred, timeout_s):
+    while True:
+        msg = bus.timed_pop(int(timeout_s * Gst.SECOND))
+        if msg is None:
+            print('TIMEOUT waiting for %s' % what, flush=True)
+            sys.exit(2)
+        check(msg)
+        if pred(msg):
+            return
+def pause_done(m):
+    if m.type != Gst.MessageType.PROGRESS or m.src != src:
+        return False
+    kind, code, text = m.parse_progress()
+    return kind == Gst.ProgressType.COMPLETE and 'PAUSE' in text
+pipe.set_state(Gst.State.PLAYING)
+wait('EOS', lambda m: m.type == Gst.MessageType.EOS, 20)
+print('Got EOS', flush=True)
+pipe.set_state(Gst.State.PAUSED)
+wait('the PAUSE reply', pause_done, 10)
+pipe.set_state(Gst.State.READY)
+while True:
+    msg = bus.pop()
+    if msg is None:
+        break
+    check(msg)
+pipe.set_state(Gst.State.NULL)
+print('closed cleanly', flush=True)
+`;
+
+/** The distro python has python3-gi; a pyenv/venv python3 earlier on PATH usually does not. */
+const PYTHON = '/usr/bin/python3';
+
+/** Plays `location` with rtspsrc until `frames` frames are decoded, then PAUSE, TEARDOWN. */
+async function gstDecode(location: string, protocols: 'tcp' | 'udp', user: string, password: string, frames = 30): Promise<{ code: number | null; output: string }> {
+  const child = spawn(PYTHON, ['-c', GST_RTSPSRC_DRIVER, location, protocols, user, password, String(frames)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+describe('simulator camera RTSP with ffprobe and GStreamer', () => {
+  for (const transport of ['tcp', 'udp'] as const) {
+    it(`ffprobe -rtsp_transport ${transport} sees H.264 at the main profile's size, and a smaller sub profile`, async () => {
+      const main = await ffprobe(urlOf('main'), transport);
+      expect(main.ok, main.stderr).toBe(true);
+      const mainStreams = (JSON.parse(main.stdout) as { streams: Array<Record<string, unknown>> }).streams;
+      expect(mainStreams).toEqual([{ codec_name: 'h264', width: WIDTH, height: HEIGHT }]);
+      const sub = await ffprobe(urlOf('sub'), transport);
+      expect(sub.ok, sub.stderr).toBe(true);
+      const [subStream] = (JSON.parse(sub.stdout) as { streams: Array<{ codec_name: string; width: number; height: number }> }).streams;
+      expect(subStream?.codec_name).toBe('h264');
+      expect(subStream!.width).toBeLessThan(WIDTH);
+    });
+
+    it(`GStreamer rtspsrc protocols=${transport} decodes 30 frames of each profile, then PAUSE and TEARDOWN get answered`, async () => {
+      const { username, password } = camera.info();
+      for (const profile of ['main', 'sub'] as const) {
+        const { code, output } = await gstDecode(camera.rtsp.url(profile), transport, username, password);
+        expect(output).toContain('Got EOS');
+        expect(output).toContain('complete request: Sent PAUSE request');
+        expect(output).toContain('closed cleanly');
+        expect(output).not.toMatch(/ERROR/);
+        expect(code, output).toBe(0);
+      }
+    });
+  }
+
+  it('ffprobe with a wrong password is refused with 401', async () => {
+    const r = await ffprobe(urlOf('main', 'not-the-password'), 'tcp');
+    expect(r.ok).toBe(false);
+    expect(r.stderr).toMatch(/401/);
+  });
+
+  it('every client session ended once the peers exited', async () => {
+    const deadline = Date.now() + 5000;
+    while (camera.rtsp.sessionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(camera.rtsp.sessionCount).toBe(0);
+  });
+});
+
+describe('simulator camera RTSP faults seen by clients', () => {
+  it("auth mode always-wrong: ffprobe and RtspClient get 401 with the right password; 'digest' restores access", async () => {
+    camera.rtsp.setAuthMode('always-wrong');
+    try {
+      const r = await ffprobe(urlOf('main'), 'tcp');
+      expect(r.ok).toBe(false);
+      expect(r.stderr).toMatch(/401/);
+      const { username, password } = camera.info();
+      const err = await openRtspVideo(camera.rtsp.url('main'), { username, password }).then(
+        () => undefined,
+        (e: unknown) => e as RtspError,
+      );
+      expect(err?.code).toBe('RTSP_UNAUTHORIZED');
+      expect(err?.statusCode).toBe(401);
+    } finally {
+      camera.rtsp.setAuthMode('digest');
+    }
+    expect((await ffprobe(urlOf('main'), 'tcp')).ok).toBe(true);
+  });
+
+  it('dropSessions: the TCP connections of a playing TCP client and a playing UDP client close', async () => {
+    const { username, password } = camera.info();
+    const clients = await Promise.all(
+      (['tcp', 'udp'] as const).map(async (transport) => (await openRtspVideo(camera.rtsp.url('main'), { username, password, transport })).client),
+    );
+    try {
+      const closes = clients.map((c) => new Promise<Error | undefined>((resolve) => c.once('close', resolve)));
+      let packets = 0;
+      for (const c of clients) c.on('rtp', () => packets++);
+      while (packets < 10) await new Promise((r) => setTimeout(r, 20));
+      expect(camera.rtsp.dropSessions()).toBe(2);
+      for (const err of await Promise.all(closes)) expect((err as RtspError).code).toBe('RTSP_CLOSED');
+      expect(camera.main.clients).toBe(0);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('malformed replies: RtspClient rejects with RTSP_BAD_RESPONSE, ffprobe fails; both play again once off', async () => {
+    const { username, password } = camera.info();
+    camera.rtsp.setMalformed(true);
+    try {
+      const client = await RtspClient.connect(camera.rtsp.url('main'), { username, password });
+      const err = await client.describe().then(
+        () => undefined,
+        (e: unknown) => e as RtspError,
+      );
+      await client.close();
+      expect(err).toBeInstanceOf(RtspError);
+      expect(err?.code).toBe('RTSP_BAD_RESPONSE');
+      expect((await ffprobe(urlOf('main'), 'tcp')).ok).toBe(false);
+    } finally {
+      camera.rtsp.setMalformed(false);
+    }
+    const { client } = await openRtspVideo(camera.rtsp.url('main'), { username, password });
+    await client.close();
+    expect((await ffprobe(urlOf('main'), 'udp')).ok).toBe(true);
+  });
+
+  it('refusing (reboot): connects get ECONNREFUSED, then the same URL plays again for ffprobe', async () => {
+    const url = camera.rtsp.url('main');
+    await camera.rtsp.setRefusing(true);
+    try {
+      const refused = await RtspClient.connect(url).then(
+        () => undefined,
+        (e: unknown) => e as RtspError,
+      );
+      expect(refused?.code).toBe('RTSP_CONNECT_FAILED');
+      expect((refused?.cause as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNREFUSED');
+      const r = await ffprobe(urlOf('main'), 'tcp');
+      expect(r.ok).toBe(false);
+      expect(r.stderr).toMatch(/refused/i);
+    } finally {
+      await camera.rtsp.setRefusing(false);
+    }
+    expect(camera.rtsp.url('main')).toBe(url);
+    const again = await ffprobe(urlOf('main'), 'tcp');
+    expect(again.ok, again.stderr).toBe(true);
+  });
+});

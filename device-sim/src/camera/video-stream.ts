@@ -105,7 +105,9 @@ export class VideoStream implements RtspMediaSource {
     // An encoder starting from idle begins with an IDR: nothing before it was sent.
     this.encoder.requestKeyframe();
     this.nextTick = Date.now();
-    this.tick();
+    // Not synchronously: subscribe() runs inside the RTSP server's PLAY handling, and the
+    // first packets must follow the PLAY reply on the wire, not precede it.
+    this.timer = setTimeout(this.tick, 0);
   }
 
   private stop(): void {

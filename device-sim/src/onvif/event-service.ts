@@ -90,7 +90,8 @@ export function handleSubscriptionOperation(
       const sub = pullPoints.renew(id, ttl);
       if (sub === undefined) return faults.resourceUnknown(ctx.nowMs);
       return (
-        `<wsnt:RenewResponse><wsnt:TerminationTime>${iso(terminationOnCameraClock(sub, ctx.nowMs, deps))}</wsnt:TerminationTime>` +
+        // The lifetime granted, on the camera clock of this request (the host-clock expiry may be a millisecond later).
+        `<wsnt:RenewResponse><wsnt:TerminationTime>${iso(ctx.nowMs + ttl)}</wsnt:TerminationTime>` +
         `<wsnt:CurrentTime>${iso(ctx.nowMs)}</wsnt:CurrentTime></wsnt:RenewResponse>`
       );
     }
@@ -198,7 +199,7 @@ function createPullPoint(req: SoapRequest, ctx: ServiceContext, deps: EventServi
     '<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>' +
     `<wsa:Address>${x(serviceUrl(ctx, SUBSCRIPTION_PATH_PREFIX + sub.id))}</wsa:Address></tev:SubscriptionReference>` +
     `<wsnt:CurrentTime>${iso(ctx.nowMs)}</wsnt:CurrentTime>` +
-    `<wsnt:TerminationTime>${iso(terminationOnCameraClock(sub, ctx.nowMs, deps))}</wsnt:TerminationTime>` +
+    `<wsnt:TerminationTime>${iso(ctx.nowMs + parsed.ttlMs)}</wsnt:TerminationTime>` +
     '</tev:CreatePullPointSubscriptionResponse>'
   );
 }

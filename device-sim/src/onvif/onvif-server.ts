@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { ServerAuth } from '@schoolcam/protocol/rtsp/digest-auth';
 import { DEVICE_UNAUTHENTICATED, handleDeviceOperation } from './device-service';
 import { DEFAULT_EVENT_LIMITS, TOPICS, handleEventOperation, handleSubscriptionOperation, type EventServiceDeps, type EventServiceLimits } from './event-service';
@@ -19,6 +19,7 @@ import { handlePtzOperation } from './ptz-service';
 import { PullPointManager, type OnvifEventMessage } from './pull-point-manager';
 import { child, faults, parseSoapRequest, soapEnvelope, soapFaultXml, text, type SoapFault, type SoapRequest } from './soap-envelope';
 import { UsernameTokenVerifier } from './ws-username-token';
+import { listenCameraHttp } from '../camera-http-server';
 
 export type { OnvifAuthSchemes, OnvifCameraModel, OnvifProfileInfo } from './onvif-camera-model';
 export type { OnvifEventMessage } from './pull-point-manager';
@@ -148,20 +149,7 @@ export class OnvifServer extends EventEmitter {
   /** Start listening. Rejects if the port cannot be bound. */
   static async create(opts: OnvifServerOptions): Promise<OnvifServer> {
     const host = opts.host ?? '127.0.0.1';
-    const server = createServer();
-    // Slow or stalled clients must not pin sockets (a camera has few of them). requestTimeout
-    // covers receiving the request only, so PullMessages long-polls are not cut by it.
-    server.requestTimeout = 15_000;
-    server.headersTimeout = 10_000;
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
+    const { server, port } = await listenCameraHttp(host, opts.port ?? 0);
     const self = new OnvifServer(server, opts, host, port);
     server.on('error', (err) => self.#log.warn({ err: err.message }, 'onvif server error'));
     return self;

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { encodeJpegI420 } from '@schoolcam/protocol/jpeg/jpeg-encoder';
 import { ServerAuth, type AuthMode } from '@schoolcam/protocol/rtsp/digest-auth';
+import { listenCameraHttp } from '../camera-http-server';
 
 /** One picture: planar I420, limited range, as `SyntheticH264Encoder.lastFrameI420()` returns it. */
 export interface SnapshotFrame {
@@ -114,19 +115,7 @@ export class SnapshotServer extends EventEmitter {
     const maxInFlight = opts.maxInFlight ?? 4;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
     const host = opts.host ?? '127.0.0.1';
-    const server = createServer();
-    // Slow or stalled clients must not pin sockets (a camera has few of them).
-    server.requestTimeout = 15_000;
-    server.headersTimeout = 10_000;
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
+    const { server, port } = await listenCameraHttp(host, opts.port ?? 0);
     return new SnapshotServer(server, opts, host, port);
   }
 

@@ -250,74 +250,54 @@ const quantised = new Int32Array(64);
  */
 function fdctQuantise(div: Float32Array): void {
   const d = block;
-  for (let p = 0; p < 64; p += 8) {
-    const t0 = d[p]! + d[p + 7]!;
-    const t7 = d[p]! - d[p + 7]!;
-    const t1 = d[p + 1]! + d[p + 6]!;
-    const t6 = d[p + 1]! - d[p + 6]!;
-    const t2 = d[p + 2]! + d[p + 5]!;
-    const t5 = d[p + 2]! - d[p + 5]!;
-    const t3 = d[p + 3]! + d[p + 4]!;
-    const t4 = d[p + 3]! - d[p + 4]!;
-    let t10 = t0 + t3;
-    const t13 = t0 - t3;
-    let t11 = t1 + t2;
-    let t12 = t1 - t2;
-    d[p] = t10 + t11;
-    d[p + 4] = t10 - t11;
-    const z1 = (t12 + t13) * 0.707106781;
-    d[p + 2] = t13 + z1;
-    d[p + 6] = t13 - z1;
-    t10 = t4 + t5;
-    t11 = t5 + t6;
-    t12 = t6 + t7;
-    const z5 = (t10 - t12) * 0.382683433;
-    const z2 = 0.5411961 * t10 + z5;
-    const z4 = 1.306562965 * t12 + z5;
-    const z3 = t11 * 0.707106781;
-    const z11 = t7 + z3;
-    const z13 = t7 - z3;
-    d[p + 5] = z13 + z2;
-    d[p + 3] = z13 - z2;
-    d[p + 1] = z11 + z4;
-    d[p + 7] = z11 - z4;
-  }
-  for (let p = 0; p < 8; p++) {
-    const t0 = d[p]! + d[p + 56]!;
-    const t7 = d[p]! - d[p + 56]!;
-    const t1 = d[p + 8]! + d[p + 48]!;
-    const t6 = d[p + 8]! - d[p + 48]!;
-    const t2 = d[p + 16]! + d[p + 40]!;
-    const t5 = d[p + 16]! - d[p + 40]!;
-    const t3 = d[p + 24]! + d[p + 32]!;
-    const t4 = d[p + 24]! - d[p + 32]!;
-    let t10 = t0 + t3;
-    const t13 = t0 - t3;
-    let t11 = t1 + t2;
-    let t12 = t1 - t2;
-    d[p] = t10 + t11;
-    d[p + 32] = t10 - t11;
-    const z1 = (t12 + t13) * 0.707106781;
-    d[p + 16] = t13 + z1;
-    d[p + 48] = t13 - z1;
-    t10 = t4 + t5;
-    t11 = t5 + t6;
-    t12 = t6 + t7;
-    const z5 = (t10 - t12) * 0.382683433;
-    const z2 = 0.5411961 * t10 + z5;
-    const z4 = 1.306562965 * t12 + z5;
-    const z3 = t11 * 0.707106781;
-    const z11 = t7 + z3;
-    const z13 = t7 - z3;
-    d[p + 40] = z13 + z2;
-    d[p + 24] = z13 - z2;
-    d[p + 8] = z11 + z4;
-    d[p + 56] = z11 - z4;
-  }
+  for (let row = 0; row < 64; row += 8) fdct8(d, row, 1);
+  for (let col = 0; col < 8; col++) fdct8(d, col, 8);
   for (let k = 0; k < 64; k++) {
     const n = ZIGZAG[k]!;
     quantised[k] = Math.round(d[n]! * div[n]!);
   }
+}
+
+/** One 8-point AAN pass over `d[at]`, `d[at + step]`, … `d[at + 7·step]` (rows: step 1, columns: step 8). */
+function fdct8(d: Float32Array, at: number, step: number): void {
+  const i0 = at;
+  const i1 = at + step;
+  const i2 = at + 2 * step;
+  const i3 = at + 3 * step;
+  const i4 = at + 4 * step;
+  const i5 = at + 5 * step;
+  const i6 = at + 6 * step;
+  const i7 = at + 7 * step;
+  const t0 = d[i0]! + d[i7]!;
+  const t7 = d[i0]! - d[i7]!;
+  const t1 = d[i1]! + d[i6]!;
+  const t6 = d[i1]! - d[i6]!;
+  const t2 = d[i2]! + d[i5]!;
+  const t5 = d[i2]! - d[i5]!;
+  const t3 = d[i3]! + d[i4]!;
+  const t4 = d[i3]! - d[i4]!;
+  let t10 = t0 + t3;
+  const t13 = t0 - t3;
+  let t11 = t1 + t2;
+  let t12 = t1 - t2;
+  d[i0] = t10 + t11;
+  d[i4] = t10 - t11;
+  const z1 = (t12 + t13) * 0.707106781;
+  d[i2] = t13 + z1;
+  d[i6] = t13 - z1;
+  t10 = t4 + t5;
+  t11 = t5 + t6;
+  t12 = t6 + t7;
+  const z5 = (t10 - t12) * 0.382683433;
+  const z2 = 0.5411961 * t10 + z5;
+  const z4 = 1.306562965 * t12 + z5;
+  const z3 = t11 * 0.707106781;
+  const z11 = t7 + z3;
+  const z13 = t7 - z3;
+  d[i5] = z13 + z2;
+  d[i3] = z13 - z2;
+  d[i1] = z11 + z4;
+  d[i7] = z11 - z4;
 }
 
 /** Loads the 8x8 block at `at` (stride `stride`) into `block`, level-shifted (T.81 §A.3.1). */

@@ -94,6 +94,34 @@ describe('simulator in network namespaces, with the onvif client on the same LAN
     expect(events.find((e) => e.event === 'motion')).toMatchObject({ received: true });
   }, 60_000);
 
+  it('a rebooting camera says Bye on the LAN, and Hello when it is back', async () => {
+    const listener = spawn('ip', ['netns', 'exec', info.netns.client, process.execPath, '--import', 'tsx', 'tests/interop/fixtures/wsd-listener.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, IFACE_ADDR: info.netns.clientAddress },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const seen: { action: string; from: string }[] = [];
+      const ready = new Promise<void>((resolve) =>
+        lines(listener, (l) => {
+          const ev = JSON.parse(l) as { event: string; action: string; from: string };
+          if (ev.event === 'ready') resolve();
+          else seen.push(ev);
+        }),
+      );
+      await ready;
+      const cam = info.cameras[1]!;
+      const address = new URL(cam.onvif).hostname;
+      const res = await fetch(`${cam.control}/faults/reboot`, { method: 'POST', body: JSON.stringify({ downSeconds: 1 }) });
+      expect(res.status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (!seen.some((e) => e.action === 'Hello') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(seen.filter((e) => e.from === address).map((e) => e.action)).toEqual(['Bye', 'Hello']);
+    } finally {
+      listener.kill('SIGTERM');
+    }
+  }, 30_000);
+
   it('removes every namespace it made when stopped', async () => {
     const mine = Object.values(info.netns.schools).concat(info.netns.client);
     await new Promise<void>((r) => {

@@ -307,9 +307,10 @@ export class SimCamera {
 
   private reboot(downMs: number, resetClock: boolean): void {
     if (this.rebooting) return;
+    // Bye while still listed: the responder announces only cameras that are up.
+    this.presence?.bye(this.id);
     this.rebooting = true;
     this.log.info({ downMs, resetClock }, 'rebooting');
-    this.presence?.bye(this.id);
     this.onvif.dropSubscriptions();
     this.rtsp.setRefusing(true);
     this.onvif.setRefusing(true);

@@ -143,7 +143,7 @@ describe('our RtspServer with real clients', () => {
   });
 
   for (const transport of ['tcp', 'udp'] as const) {
-    it(`GStreamer rtspsrc protocols=${transport} with Digest credentials decodes 30 frames, then PAUSE and TEARDOWN get answered`, async () => {
+    it(`GStreamer rtspsrc protocols=${transport} with Digest credentials decodes 60 frames, then PAUSE and TEARDOWN get answered`, async () => {
       const { code, output } = await gstDecode(server.url('school/cam1'), transport, USER, PASSWORD);
       expect(output).toContain('Got EOS');
       expect(output).toContain('complete request: Sent PAUSE request');

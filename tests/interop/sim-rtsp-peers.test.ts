@@ -65,7 +65,7 @@ describe('simulator camera RTSP with ffprobe and GStreamer', () => {
       expect(subStream!.width).toBeLessThan(WIDTH);
     });
 
-    it(`GStreamer rtspsrc protocols=${transport} decodes 30 frames of each profile, then PAUSE and TEARDOWN get answered`, async () => {
+    it(`GStreamer rtspsrc protocols=${transport} decodes 60 frames of each profile, then PAUSE and TEARDOWN get answered`, async () => {
       const { username, password } = camera.info();
       for (const profile of ['main', 'sub'] as const) {
         const { code, output } = await gstDecode(camera.rtsp.url(profile), transport, username, password);

@@ -65,7 +65,7 @@ print('closed cleanly', flush=True)
 export const PYTHON = '/usr/bin/python3';
 
 /** Plays `location` with rtspsrc until `frames` frames are decoded, then PAUSE, TEARDOWN. */
-export async function gstDecode(location: string, protocols: 'tcp' | 'udp', user: string, password: string, frames = 30): Promise<{ code: number | null; output: string }> {
+export async function gstDecode(location: string, protocols: 'tcp' | 'udp', user: string, password: string, frames = 60): Promise<{ code: number | null; output: string }> {
   const child = spawn(PYTHON, ['-c', GST_RTSPSRC_DRIVER, location, protocols, user, password, String(frames)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));

@@ -1,85 +1,15 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRtp, serializeRtp } from '../../src/rtp/rtp-packet';
 import { openRtspVideo, RtspClient } from '../../src/rtsp/rtsp-client';
 import { RtspError } from '../../src/rtsp/rtsp-error';
 import type { RtspLogger } from '../../src/rtsp/rtsp-logger';
 import { RtspStreamParser } from '../../src/rtsp/rtsp-message';
-import { RtspServer, type RtspMediaSource, type RtspServerOptions } from '../../src/rtsp/rtsp-server';
+import { RtspServer } from '../../src/rtsp/rtsp-server';
 import { buildH264Sdp } from '../../src/sdp/sdp';
+import { FakeSource, PPS, SPS, cleanups, rejection, startServer, track, waitFor } from './rtsp-test-kit';
 
-const SPS = Buffer.from('Z0LADZZUFB+wEQAAAwABAAADAB6PFCqg', 'base64');
-const PPS = Buffer.from('aM48gA==', 'base64');
 const USERS = { alice: 'correct horse' };
-
-/** A source that sends one small RTP packet (an IDR-typed NAL with a counter) every 10 ms to each subscriber. */
-class FakeSource implements RtspMediaSource {
-  readonly subscribers = new Set<(trackId: number, packet: Buffer) => void>();
-  subscribeCalls = 0;
-  private seq = 0;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(private readonly payloadSize = 2) {
-    this.timer = setInterval(() => this.tick(), 10);
-  }
-
-  describe(): string {
-    return buildH264Sdp({ sps: SPS, pps: PPS });
-  }
-
-  subscribe(_trackIds: number[], onRtp: (trackId: number, packet: Buffer) => void): () => void {
-    this.subscribeCalls++;
-    this.subscribers.add(onRtp);
-    return () => this.subscribers.delete(onRtp);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private tick(): void {
-    const seq = this.seq++ & 0xffff;
-    const payload = Buffer.alloc(Math.max(2, this.payloadSize), 0);
-    payload[0] = 0x65;
-    payload[1] = seq & 0xff;
-    const packet = serializeRtp({ marker: true, payloadType: 96, sequenceNumber: seq, timestamp: seq * 3000, ssrc: 0x1234, csrcs: [], payload });
-    for (const s of this.subscribers) s(0, packet);
-  }
-}
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function startServer(opts: Partial<RtspServerOptions> = {}, source = new FakeSource()): Promise<{ server: RtspServer; source: FakeSource }> {
-  cleanups.push(() => source.stop());
-  const server = await RtspServer.create({ resolve: (p) => (p === 'cam1' ? source : undefined), ...opts });
-  cleanups.push(() => server.close());
-  return { server, source };
-}
-
-function track<T extends { close(): Promise<void> }>(c: T): T {
-  cleanups.push(() => c.close());
-  return c;
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function rejection(p: Promise<unknown>): Promise<RtspError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as RtspError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Sends raw bytes on a fresh socket and collects everything the server sends until it closes. */
 async function rawExchange(port: number, data: Buffer | string, waitMs = 2000): Promise<{ text: string; closed: boolean }> {

@@ -2,80 +2,17 @@
  * RtspServer's UDP unicast transport and its fault hooks (the device simulator's
  * "camera misbehaves" switches), each observed through RtspClient on 127.0.0.1.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseRtp, serializeRtp } from '../../src/rtp/rtp-packet';
+import { describe, expect, it } from 'vitest';
+import { parseRtp } from '../../src/rtp/rtp-packet';
 import { openRtspVideo, RtspClient } from '../../src/rtsp/rtsp-client';
 import { RtspError } from '../../src/rtsp/rtsp-error';
-import { RtspServer, type RtspMediaSource, type RtspServerOptions } from '../../src/rtsp/rtsp-server';
-import { buildH264Sdp } from '../../src/sdp/sdp';
+import { cleanups, rejection, startServer, track, waitFor } from './rtsp-test-kit';
 
-const SPS = Buffer.from('Z0LADZZUFB+wEQAAAwABAAADAB6PFCqg', 'base64');
-const PPS = Buffer.from('aM48gA==', 'base64');
 const USERS = { alice: 'correct horse' };
 const CREDS = { username: 'alice', password: 'correct horse' };
 /** An RTCP receiver report with no report blocks (RFC 3550 §6.4.2), SSRC 0x11223344. */
 const RTCP_RR = Buffer.from('80c9000111223344', 'hex');
 
-/** Sends one small RTP packet every 10 ms to each subscriber. */
-class FakeSource implements RtspMediaSource {
-  readonly subscribers = new Set<(trackId: number, packet: Buffer) => void>();
-  private seq = 0;
-  private readonly timer = setInterval(() => this.tick(), 10);
-
-  describe(): string {
-    return buildH264Sdp({ sps: SPS, pps: PPS });
-  }
-
-  subscribe(_trackIds: number[], onRtp: (trackId: number, packet: Buffer) => void): () => void {
-    this.subscribers.add(onRtp);
-    return () => this.subscribers.delete(onRtp);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private tick(): void {
-    const seq = this.seq++ & 0xffff;
-    const packet = serializeRtp({ marker: true, payloadType: 96, sequenceNumber: seq, timestamp: seq * 3000, ssrc: 0x1234, csrcs: [], payload: Buffer.from([0x65, seq & 0xff]) });
-    for (const s of this.subscribers) s(0, packet);
-  }
-}
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function startServer(opts: Partial<RtspServerOptions> = {}): Promise<{ server: RtspServer; source: FakeSource }> {
-  const source = new FakeSource();
-  cleanups.push(() => source.stop());
-  const server = await RtspServer.create({ resolve: (p) => (p === 'cam1' ? source : undefined), ...opts });
-  cleanups.push(() => server.close());
-  return { server, source };
-}
-
-function track<T extends { close(): Promise<void> }>(c: T): T {
-  cleanups.push(() => c.close());
-  return c;
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function rejection(p: Promise<unknown>): Promise<RtspError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as RtspError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function countRtp(client: RtspClient): () => number {
   let n = 0;

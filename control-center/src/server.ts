@@ -50,10 +50,30 @@ export class ControlCenter {
     const log = opts.logger ?? pino({ name: 'control-center' });
     const viewerToken = opts.viewerToken ?? randomBytes(18).toString('base64url');
     const db = openDatabase(join(opts.dataDir ?? 'data', 'centre.sqlite'));
+    const opened: { link?: GatewayLinkServer; app?: FastifyInstance } = {};
+    try {
+      return await ControlCenter.start(opts, log, viewerToken, db, opened);
+    } catch (err) {
+      // Failed to start: close what was opened (listener, sweep timer, database) before rejecting.
+      opened.link?.close();
+      await opened.app?.close().catch(() => undefined);
+      db.close();
+      throw err;
+    }
+  }
+
+  private static async start(
+    opts: ControlCenterOptions,
+    log: Logger,
+    viewerToken: string,
+    db: Db,
+    opened: { link?: GatewayLinkServer; app?: FastifyInstance },
+  ): Promise<ControlCenter> {
     const gateways = new GatewayStore(db);
     const cameras = new CameraStore(db);
     for (const g of opts.gateways ?? []) gateways.upsert(g);
     const link = new GatewayLinkServer(gateways, cameras, log.child({ module: 'centre:link' }));
+    opened.link = link;
     const fanout = new Fanout(link, { peer: { loopbackOnly: opts.loopbackOnly ?? false }, upstreamLingerMs: opts.upstreamLingerMs }, log.child({ module: 'centre:fanout' }));
     link.attachFanout(fanout);
     const viewers = new Set<ViewerSession>();
@@ -63,6 +83,7 @@ export class ControlCenter {
     const assets = await buildWebAssets();
 
     const app = Fastify({ loggerInstance: log.child({ module: 'centre:http' }) as FastifyBaseLogger, disableRequestLogging: true });
+    opened.app = app;
     await app.register(websocket, { options: { maxPayload: Math.max(MAX_LINK_MESSAGE_BYTES, MAX_VIEWER_MESSAGE_BYTES) } });
 
     app.setErrorHandler((err, _req, reply) => {
@@ -111,7 +132,7 @@ export class ControlCenter {
         {
           websocket: true,
           preValidation: async (req, reply) => {
-            const id = link.authenticate(req.raw);
+            const id = await link.authenticate(req.raw);
             if (!id) return reply.status(401).send({ error: 'UNAUTHORIZED', message: 'unknown gateway or wrong secret' });
             (req as unknown as { gatewayId: string }).gatewayId = id;
           },

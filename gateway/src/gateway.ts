@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { type LinkMessage, unreachable } from '@schoolcam/protocol/link/link-messages';
+import { type LinkMessage, linkReason, unreachable } from '@schoolcam/protocol/link/link-messages';
 import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import type { GatewayConfig } from './config';
 import { Camera, type CameraSourceFactory } from './camera/camera';
@@ -22,6 +22,8 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly cameras = new Map<string, Camera>();
   private readonly uplinks = new Map<string, WebRtcUplink>();
+  /** Streams whose uplink is being negotiated, and whether they were called off meanwhile. */
+  private readonly starting = new Map<string, { cancelled: boolean }>();
   private readonly link: LinkClient;
   private readonly peerOpts: PeerOptions;
   private closed = false;
@@ -100,9 +102,12 @@ export class Gateway {
         });
         return;
       }
-      case 'stream.stop':
+      case 'stream.stop': {
+        const pending = this.starting.get(msg.streamId);
+        if (pending) pending.cancelled = true;
         this.uplinks.get(msg.streamId)?.close(`centre: ${msg.reason}`);
         return;
+      }
       case 'error':
         this.log.warn({ code: msg.code, message: msg.message }, 'centre reported an error');
         return;
@@ -123,17 +128,21 @@ export class Gateway {
       this.link.send({ type: 'stream.ended', streamId, cameraId, reason: 'unknown camera' });
       return;
     }
-    if (this.uplinks.has(streamId)) return;
+    if (this.uplinks.has(streamId) || this.starting.has(streamId)) return;
+    const pending = { cancelled: false };
+    this.starting.set(streamId, pending);
     try {
       const { uplink, offer } = await WebRtcUplink.create(streamId, camera, this.peerOpts, this.log.child({ module: 'gateway:uplink' }));
-      if (this.closed) {
-        uplink.close('gateway shutting down');
+      // Negotiation takes a while: the centre, the link or the gateway may have gone meanwhile,
+      // and nobody would ever stop an uplink whose offer was never delivered.
+      if (this.closed || pending.cancelled || !this.link.isOpen) {
+        uplink.close(this.closed ? 'gateway shutting down' : 'centre: stream called off while starting');
         return;
       }
       this.uplinks.set(streamId, uplink);
       uplink.once('close', (reason) => {
         this.uplinks.delete(streamId);
-        if (!reason.startsWith('centre:')) this.link.send({ type: 'stream.ended', streamId, cameraId, reason });
+        if (!reason.startsWith('centre:')) this.link.send({ type: 'stream.ended', streamId, cameraId, reason: linkReason(reason) });
       });
       // A camera that fails while relayed ends its stream; the centre tells the viewers.
       const onState = (inv: { state: string; reason?: string }): void => {
@@ -144,11 +153,14 @@ export class Gateway {
       this.link.send({ type: 'stream.offer', streamId, cameraId, sdp: offer });
     } catch (err) {
       this.log.warn({ stream: streamId, err: (err as Error).message }, 'uplink failed to start');
-      this.link.send({ type: 'stream.ended', streamId, cameraId, reason: `uplink failed: ${(err as Error).message}` });
+      this.link.send({ type: 'stream.ended', streamId, cameraId, reason: linkReason(`uplink failed: ${(err as Error).message}`) });
+    } finally {
+      this.starting.delete(streamId);
     }
   }
 
   private closeUplinks(reason: string): void {
+    for (const p of this.starting.values()) p.cancelled = true;
     for (const u of [...this.uplinks.values()]) u.close(reason);
   }
 }

@@ -49,6 +49,24 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     await page.close();
   });
 
+  it('watches only the cameras on the current page of the grid', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(stack.pageUrl);
+    await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 1), 60_000, 'four playing tiles');
+    const viewers = async (): Promise<number> => ((await (await fetch(`${stack.centreUrl}/api/health`)).json()) as { viewers: number }).viewers;
+    await page.click('[data-grid="1"]');
+    const [first] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0]!.frames >= 1, 20_000, 'one tile');
+    expect(await page.textContent('#page')).toBe('1 / 4');
+    const deadline = Date.now() + 10_000;
+    while ((await viewers()) !== 1 && Date.now() < deadline) await page.waitForTimeout(100);
+    expect(await viewers()).toBe(1); // the three cameras off the page are released at the centre
+    await page.click('#next');
+    const [second] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0]!.frames >= 1, 20_000, 'the next camera playing');
+    expect(second!.cameraId).not.toBe(first!.cameraId);
+    expect(await page.textContent('#page')).toBe('2 / 4');
+    await page.close();
+  });
+
   it('requires the token: the API refuses a request without it', async () => {
     const res = await fetch(`${stack.centreUrl}/api/cameras`);
     expect(res.status).toBe(401);

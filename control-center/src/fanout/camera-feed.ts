@@ -12,12 +12,14 @@ export interface FeedEvents {
 
 /**
  * One camera's live video in the centre: exactly one upstream WebRTC peer from the
- * school gateway, whatever the number of viewers, and one werift peer per viewer
- * sending the same track. RTP is copied as buffers: werift's sender rewrites the header
- * of a packet object in place, so a shared object would accumulate every viewer's offsets.
+ * school gateway, whatever the number of viewers, and one werift peer per viewer.
+ * Each viewer has its own track, and each gets the RTP as a buffer it deserializes for
+ * itself: werift's sender rewrites SSRC, sequence and timestamp of the packet object in
+ * place and keeps that object for NACK retransmission, so one object shared by several
+ * viewers would be resent to one viewer with another's SSRC.
  */
 export class CameraFeed extends EventEmitter<FeedEvents> {
-  readonly track = new MediaStreamTrack({ kind: 'video' });
+  private readonly sinks = new Set<MediaStreamTrack>();
   private upstream: RTCPeerConnection | undefined;
   private upstreamSsrc: number | undefined;
   private upstreamRecv: RTCRtpTransceiver | undefined;
@@ -41,6 +43,15 @@ export class CameraFeed extends EventEmitter<FeedEvents> {
     return this.closed;
   }
 
+  /** A viewer's track, fed every RTP packet from now on. */
+  addSink(track: MediaStreamTrack): void {
+    this.sinks.add(track);
+  }
+
+  removeSink(track: MediaStreamTrack): void {
+    this.sinks.delete(track);
+  }
+
   /** Answers the gateway's offer; returns the answer SDP. */
   async acceptOffer(offerSdp: string): Promise<string> {
     if (this.closed) throw new Error('feed closed');
@@ -51,7 +62,9 @@ export class CameraFeed extends EventEmitter<FeedEvents> {
       track.onReceiveRtp.subscribe((rtp) => {
         this.upstreamSsrc = rtp.header.ssrc;
         if (this.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
-        this.track.writeRtp(rtp.serialize());
+        if (this.sinks.size === 0) return;
+        const buf = rtp.serialize();
+        for (const sink of this.sinks) sink.writeRtp(buf);
       });
     });
     pc.connectionStateChange.subscribe((state) => {
@@ -93,24 +106,29 @@ export class CameraFeed extends EventEmitter<FeedEvents> {
     const pc = this.upstream;
     this.upstream = undefined;
     pc?.close().catch(() => undefined);
-    this.track.stop();
+    this.sinks.clear();
     this.log.info({ camera: this.cameraId, reason }, 'feed closed');
     this.emit('close', reason);
   }
 }
 
-/** A viewer's werift peer that sends one feed's track. */
+/** A viewer's werift peer that sends one feed's video. */
 export class ViewerPeer {
   private closed = false;
+  private readonly track = new MediaStreamTrack({ kind: 'video' });
 
-  private constructor(readonly pc: RTCPeerConnection) {}
+  private constructor(
+    readonly pc: RTCPeerConnection,
+    private readonly feed: CameraFeed,
+  ) {}
 
   /** Creates the peer and its offer (the centre offers, the browser answers). */
   static async create(feed: CameraFeed, peerOpts: PeerOptions, log: Logger): Promise<{ viewer: ViewerPeer; offer: string }> {
     const pc = createPeer(peerOpts);
-    const viewer = new ViewerPeer(pc);
+    const viewer = new ViewerPeer(pc, feed);
     try {
-      const transceiver = pc.addTransceiver(feed.track, { direction: 'sendonly' });
+      feed.addSink(viewer.track);
+      const transceiver = pc.addTransceiver(viewer.track, { direction: 'sendonly' });
       transceiver.sender.onPictureLossIndication.subscribe(() => feed.requestKeyframe());
       pc.connectionStateChange.subscribe((state) => {
         log.debug({ camera: feed.cameraId, state }, 'viewer peer state');
@@ -134,6 +152,8 @@ export class ViewerPeer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.feed.removeSink(this.track);
+    this.track.stop();
     this.pc.close().catch(() => undefined);
   }
 }

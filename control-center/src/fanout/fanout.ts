@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { LinkMessage } from '@schoolcam/protocol/link/link-messages';
+import { type LinkMessage, linkReason } from '@schoolcam/protocol/link/link-messages';
 import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import { CameraFeed, ViewerPeer } from './camera-feed';
 import { AppError } from '../errors';
@@ -21,6 +21,8 @@ export interface FanoutOptions {
 interface FeedEntry {
   feed: CameraFeed;
   viewers: Set<ViewerPeer>;
+  /** Viewers whose peer is being set up: the upstream must not linger out under them. */
+  pending: number;
   linger: NodeJS.Timeout | undefined;
   offerTimer: NodeJS.Timeout | undefined;
 }
@@ -62,14 +64,24 @@ export class Fanout {
 
   async watch(cameraId: string, gatewayId: string): Promise<ViewerLease> {
     const entry = this.entryFor(cameraId, gatewayId);
-    const { viewer, offer } = await ViewerPeer.create(entry.feed, this.opts.peer, this.log);
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    entry.pending++;
+    let created: Awaited<ReturnType<typeof ViewerPeer.create>>;
+    try {
+      created = await ViewerPeer.create(entry.feed, this.opts.peer, this.log);
+    } catch (err) {
+      entry.pending--;
+      this.lingerIfIdle(entry);
+      throw err;
+    }
+    entry.pending--;
+    const { viewer, offer } = created;
     if (entry.feed.isClosed) {
       viewer.close();
       throw new AppError('STREAM_ENDED', 'the camera stream ended while the viewer was starting', 503);
     }
     entry.viewers.add(viewer);
-    clearTimeout(entry.linger);
-    entry.linger = undefined;
     let released = false;
     const endedCallbacks: ((reason: string) => void)[] = [];
     const onClose = (reason: string): void => {
@@ -89,11 +101,15 @@ export class Fanout {
         entry.feed.off('close', onClose);
         viewer.close();
         entry.viewers.delete(viewer);
-        if (entry.viewers.size === 0 && !entry.feed.isClosed) {
-          entry.linger = setTimeout(() => entry.feed.close('no viewers'), this.linger);
-        }
+        this.lingerIfIdle(entry);
       },
     };
+  }
+
+  /** Starts the linger countdown when nobody watches or is about to. */
+  private lingerIfIdle(entry: FeedEntry): void {
+    if (entry.viewers.size > 0 || entry.pending > 0 || entry.feed.isClosed || entry.linger) return;
+    entry.linger = setTimeout(() => entry.feed.close('no viewers'), this.linger);
   }
 
   /** The gateway offered the upstream for a stream we asked for. */
@@ -114,9 +130,10 @@ export class Fanout {
     }
   }
 
-  /** The gateway ended a stream (camera failed, stopped). */
-  onStreamEnded(streamId: string, reason: string): void {
-    this.entryByStream(streamId)?.feed.close(`gateway: ${reason}`);
+  /** The gateway ended a stream (camera failed, stopped); only the gateway that carries it may. */
+  onStreamEnded(gatewayId: string, streamId: string, reason: string): void {
+    const entry = this.entryByStream(streamId);
+    if (entry?.feed.gatewayId === gatewayId) entry.feed.close(`gateway: ${reason}`);
   }
 
   /** Every feed of a gateway ends when its link goes away. */
@@ -138,7 +155,7 @@ export class Fanout {
     if (existing && !existing.feed.isClosed) return existing;
     const streamId = randomUUID();
     const feed = new CameraFeed(cameraId, gatewayId, streamId, this.opts.peer, this.log);
-    const entry: FeedEntry = { feed, viewers: new Set(), linger: undefined, offerTimer: undefined };
+    const entry: FeedEntry = { feed, viewers: new Set(), pending: 0, linger: undefined, offerTimer: undefined };
     if (!this.link.send(gatewayId, { type: 'stream.start', streamId, cameraId })) {
       throw new AppError('GATEWAY_OFFLINE', 'the school gateway of this camera is offline', 503);
     }
@@ -153,7 +170,7 @@ export class Fanout {
       this.entries.delete(cameraId);
       this.byStream.delete(streamId);
       if (reason !== 'gateway offline' && !reason.startsWith('gateway:')) {
-        this.link.send(gatewayId, { type: 'stream.stop', streamId, reason });
+        this.link.send(gatewayId, { type: 'stream.stop', streamId, reason: linkReason(reason) });
       }
     });
     return entry;

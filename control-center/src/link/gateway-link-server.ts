@@ -61,10 +61,10 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
   }
 
   /** Checks the upgrade's credentials; returns the gateway id or undefined. */
-  authenticate(req: IncomingMessage): string | undefined {
+  async authenticate(req: IncomingMessage): Promise<string | undefined> {
     const creds = parseGatewayAuth(req.headers.authorization);
     if (!creds) return undefined;
-    return this.gateways.authenticate(creds.gatewayId, creds.secret)?.id;
+    return (await this.gateways.authenticate(creds.gatewayId, creds.secret))?.id;
   }
 
   isOnline(gatewayId: string): boolean {
@@ -123,19 +123,20 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
           this.drop(s, 'hello does not match the credentials');
           return;
         }
-        this.cameras.replaceInventory(s.gatewayId, msg.cameras);
+        const refused = this.cameras.replaceInventory(s.gatewayId, msg.cameras);
+        if (refused.length > 0) this.log.warn({ gateway: s.gatewayId, cameras: refused }, 'camera ids already belong to another gateway; ignored');
         this.emit('cameras');
         return;
       }
       case 'camera.state':
-        this.cameras.upsert(s.gatewayId, msg.camera);
-        this.emit('cameras');
+        if (this.cameras.upsert(s.gatewayId, msg.camera)) this.emit('cameras');
+        else this.log.warn({ gateway: s.gatewayId, camera: msg.camera.id }, 'camera id belongs to another gateway; state ignored');
         return;
       case 'stream.offer':
         void this.fanout?.onOffer(s.gatewayId, msg.streamId, msg.sdp);
         return;
       case 'stream.ended':
-        this.fanout?.onStreamEnded(msg.streamId, msg.reason);
+        this.fanout?.onStreamEnded(s.gatewayId, msg.streamId, msg.reason);
         return;
       case 'ping':
         s.ws.send(encodeLinkMessage({ type: 'pong', t: msg.t }));
@@ -144,7 +145,7 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
         return;
       case 'error':
         this.log.warn({ gateway: s.gatewayId, code: msg.code, message: msg.message }, 'gateway reported an error');
-        if (msg.streamId) this.fanout?.onStreamEnded(msg.streamId, msg.message);
+        if (msg.streamId) this.fanout?.onStreamEnded(s.gatewayId, msg.streamId, msg.message);
         return;
       case 'welcome':
       case 'stream.start':

@@ -17,26 +17,36 @@ export interface CameraRecord {
 export class CameraStore {
   constructor(private readonly db: Db) {}
 
-  /** Replaces a gateway's inventory: cameras it no longer reports are removed. */
-  replaceInventory(gatewayId: string, cameras: readonly CameraInventory[]): void {
+  /**
+   * Replaces a gateway's inventory: cameras it no longer reports are removed. Returns the ids
+   * refused because another gateway owns them.
+   */
+  replaceInventory(gatewayId: string, cameras: readonly CameraInventory[]): string[] {
     const now = Date.now();
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
       const ids = new Set(cameras.map((c) => c.id));
       const existing = this.db.prepare('SELECT id FROM cameras WHERE gateway_id = ?').all(gatewayId) as { id: string }[];
-      for (const { id } of existing) if (!ids.has(id)) this.db.prepare('DELETE FROM cameras WHERE id = ?').run(id);
-      for (const c of cameras) this.upsert(gatewayId, c, now);
+      for (const { id } of existing) if (!ids.has(id)) this.db.prepare('DELETE FROM cameras WHERE id = ? AND gateway_id = ?').run(id, gatewayId);
+      return cameras.filter((c) => !this.upsert(gatewayId, c, now)).map((c) => c.id);
     })();
   }
 
-  upsert(gatewayId: string, c: CameraInventory, now = Date.now()): void {
-    this.db
+  /**
+   * Records what a gateway reports about one of its cameras. Returns false, changing nothing,
+   * when the id belongs to another gateway's camera: one school can never take over, rename
+   * or mark offline another school's camera.
+   */
+  upsert(gatewayId: string, c: CameraInventory, now = Date.now()): boolean {
+    const result = this.db
       .prepare(
         `INSERT INTO cameras (id, gateway_id, name, state, reason, width, height, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET gateway_id = excluded.gateway_id, name = excluded.name, state = excluded.state,
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, state = excluded.state,
            reason = excluded.reason, width = COALESCE(excluded.width, cameras.width),
-           height = COALESCE(excluded.height, cameras.height), updated_at = excluded.updated_at`,
+           height = COALESCE(excluded.height, cameras.height), updated_at = excluded.updated_at
+         WHERE cameras.gateway_id = excluded.gateway_id`,
       )
       .run(c.id, gatewayId, c.name, c.state, c.reason ?? null, c.width ?? null, c.height ?? null, now);
+    return result.changes > 0;
   }
 
   /** Marks every camera of a gateway offline (its link went away). */

@@ -1,4 +1,5 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Db } from './database';
 
 export interface GatewayRecord {
@@ -25,11 +26,15 @@ export class GatewayStore {
     return secret;
   }
 
-  /** Returns the gateway when the secret matches, else undefined (no hint which part was wrong). */
-  authenticate(id: string, secret: string): GatewayRecord | undefined {
+  /**
+   * Returns the gateway when the secret matches, else undefined (no hint which part was wrong).
+   * The hash runs off the event loop, and an unknown id costs the same as a wrong secret, so
+   * neither a flood of upgrades nor response times reveal which gateway ids exist.
+   */
+  async authenticate(id: string, secret: string): Promise<GatewayRecord | undefined> {
     const row = this.db.prepare('SELECT secret_hash FROM gateways WHERE id = ?').get(id) as { secret_hash: string } | undefined;
-    if (!row || !verifySecret(secret, row.secret_hash)) return undefined;
-    return this.get(id);
+    const ok = await verifySecret(secret, row?.secret_hash ?? DUMMY_HASH);
+    return ok && row ? this.get(id) : undefined;
   }
 
   get(id: string): GatewayRecord | undefined {
@@ -49,10 +54,13 @@ function hashSecret(secret: string): string {
   return `scrypt$${salt.toString('base64')}$${scryptSync(secret, salt, 32).toString('base64')}`;
 }
 
-function verifySecret(secret: string, stored: string): boolean {
+const scryptAsync = promisify(scrypt) as (secret: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+const DUMMY_HASH = hashSecret(randomBytes(24).toString('base64url'));
+
+async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [scheme, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = scryptSync(secret, Buffer.from(salt, 'base64'), expected.length);
+  const actual = await scryptAsync(secret, Buffer.from(salt, 'base64'), expected.length);
   return timingSafeEqual(actual, expected);
 }

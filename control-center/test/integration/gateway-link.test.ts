@@ -37,7 +37,11 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'centre-link-'));
-  centre = await ControlCenter.create({ dataDir: dir, logger: pino({ level: 'silent' }), gateways: [{ id: 'gw-1', schoolId: 'zs-sokolov', name: 'Sokolov', secret: SECRET }] });
+  centre = await ControlCenter.create({ dataDir: dir, logger: pino({ level: 'silent' }), gateways: [
+      { id: 'gw-1', schoolId: 'zs-sokolov', name: 'Sokolov', secret: SECRET },
+      { id: 'gw-2', schoolId: 'gym-cheb', name: 'Cheb', secret: SECRET },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -65,6 +69,25 @@ describe('gateway link', () => {
     expect(link.ws.readyState).toBe(WebSocket.OPEN); // a bad frame is answered, not fatal
     link.ws.close();
     await until(async () => (await cameras()).find((c) => c.id === 'cam-a')?.state === 'offline', 'offline after the link dropped');
+  });
+
+  it('never lets one school\'s gateway take over, rename or end another school\'s camera', async () => {
+    const a = await dial('gw-1', SECRET);
+    const b = await dial('gw-2', SECRET);
+    if (typeof a === 'number' || typeof b === 'number') throw new Error('refused');
+    a.ws.send(encodeLinkMessage({ type: 'hello', gatewayId: 'gw-1', schoolId: 'zs-sokolov', version: 't', cameras: [{ id: 'shared-id', name: 'Vchod Sokolov', state: 'idle' }] }));
+    await until(async () => (await cameras()).some((c) => c.id === 'shared-id'), 'the first school\'s camera');
+    b.ws.send(encodeLinkMessage({ type: 'hello', gatewayId: 'gw-2', schoolId: 'gym-cheb', version: 't', cameras: [{ id: 'shared-id', name: 'Impostor', state: 'failing' }] }));
+    b.ws.send(encodeLinkMessage({ type: 'camera.state', camera: { id: 'shared-id', name: 'Impostor', state: 'failing' } }));
+    b.ws.send(encodeLinkMessage({ type: 'ping', t: 1 }));
+    await until(async () => b.messages.some((m) => m.type === 'pong'), 'the second gateway\'s messages to be handled');
+    const cam = (await cameras()).find((c) => c.id === 'shared-id') as unknown as { name: string; state: string; gatewayId: string };
+    expect(cam).toMatchObject({ name: 'Vchod Sokolov', state: 'idle', gatewayId: 'gw-1' });
+    b.ws.close();
+    await b.closed;
+    expect((await cameras()).find((c) => c.id === 'shared-id')?.state).toBe('idle'); // B going offline does not touch A's camera
+    a.ws.close();
+    await a.closed;
   });
 
   it('drops a gateway whose hello claims another school', async () => {

@@ -98,6 +98,8 @@ class ChildRpc {
       for (const p of this.pending.values()) p.reject(new Error(`school process exited (${code})`));
       this.pending.clear();
     });
+    // A send to a child that has gone emits 'error' on it: without a listener that would end this process.
+    child.on('error', () => undefined);
   }
 
   ready(timeoutMs: number): Promise<SimCameraInfo[]> {
@@ -114,9 +116,14 @@ class ChildRpc {
   target(camera: string): ControlTarget {
     const call = (op: Request['op'], name?: string, params?: unknown): Promise<unknown> =>
       new Promise((resolve, reject) => {
+        if (!this.child.connected) return reject(new Error('the school process of this camera is gone'));
         const id = ++this.seq;
         this.pending.set(id, { resolve, reject });
-        this.child.send({ id, camera, op, name, params } satisfies Request);
+        this.child.send({ id, camera, op, name, params } satisfies Request, (err) => {
+          if (!err) return;
+          this.pending.delete(id);
+          reject(new Error(`the school process of this camera is gone: ${err.message}`));
+        });
       });
     return {
       id: camera,

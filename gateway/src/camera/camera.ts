@@ -80,7 +80,7 @@ export class Camera extends EventEmitter<CameraEvents> {
       if (released) return;
       released = true;
       this.consumers--;
-      if (this.consumers === 0) {
+      if (this.consumers === 0 && !this.closed) {
         this.lingerTimer = setTimeout(() => this.stop(), this.lingerMs);
       }
     };

@@ -7,6 +7,9 @@ import { RtpSequencer } from '@schoolcam/protocol/rtp/rtp-sequencer';
 import { createPeer, gatheringComplete, localSdp, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import type { Camera } from '../camera/camera';
 
+/** An offer the centre never answers is given up after this long. */
+const ANSWER_TIMEOUT_MS = 15_000;
+
 export interface UplinkEvents {
   close: [reason: string];
 }
@@ -22,6 +25,7 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
   private connected = false;
   private closed = false;
   private releaseCamera: (() => void) | undefined;
+  private answerTimer: NodeJS.Timeout | undefined;
   private readonly onFrame = (au: AccessUnit): void => this.send(au);
   /** Frames written to the peer. */
   framesSent = 0;
@@ -46,6 +50,7 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
       pc.connectionStateChange.subscribe((state) => uplink.onConnectionState(state));
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringComplete(pc);
+      uplink.answerTimer = setTimeout(() => uplink.close('no answer from the centre'), ANSWER_TIMEOUT_MS);
       return { uplink, offer: localSdp(pc, peerOpts) };
     } catch (err) {
       uplink.close('negotiation failed');
@@ -54,6 +59,7 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
   }
 
   async accept(answerSdp: string): Promise<void> {
+    clearTimeout(this.answerTimer);
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
   }
 
@@ -97,6 +103,7 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.answerTimer);
     this.camera.off('frame', this.onFrame);
     this.releaseCamera?.();
     this.track.stop();

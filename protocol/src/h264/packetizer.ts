@@ -80,10 +80,11 @@ export class H264Packetizer {
     // Access unit delimiters carry nothing a WebRTC receiver needs.
     const body = nalus.filter((n) => nalType(n) !== NalType.Aud);
     if (!hasIdr || (hasSps && hasPps) || !this.sps || !this.pps) return body;
-    const prefix: Buffer[] = [];
-    if (!hasSps) prefix.push(this.sps);
-    if (!hasPps) prefix.push(this.pps);
-    return [...prefix, ...body];
+    // Decoders need the SPS before the PPS that refers to it: a missing SPS goes first,
+    // a missing PPS right after the SPS (in-band or added).
+    const out = hasSps ? body.slice() : [this.sps, ...body];
+    if (!hasPps) out.splice(out.findIndex((n) => nalType(n) === NalType.Sps) + 1, 0, this.pps);
+    return out;
   }
 }
 

@@ -12,7 +12,9 @@ export const MAX_LINK_MESSAGE_BYTES = 256 * 1024;
 
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
 const Sdp = Type.String({ minLength: 1, maxLength: 64 * 1024 });
-const Reason = Type.String({ maxLength: 500 });
+/** Longest human-readable reason a link message carries. */
+export const MAX_REASON_LENGTH = 500;
+const Reason = Type.String({ maxLength: MAX_REASON_LENGTH });
 
 export const CameraState = Type.Union([
   Type.Literal('idle'),
@@ -96,21 +98,26 @@ export function parseLinkMessage(raw: string | Buffer): LinkMessage {
   throw new LinkMessageError(first ? `${first.path || '/'} ${first.message}` : 'message does not match the link schema');
 }
 
+/** A reason (often an error message from a camera or werift) cut to what the schema accepts. */
+export function linkReason(text: string): string {
+  return text.length <= MAX_REASON_LENGTH ? text : `${text.slice(0, MAX_REASON_LENGTH - 1)}…`;
+}
+
 export function encodeLinkMessage(m: LinkMessage): string {
   return JSON.stringify(m);
 }
 
 /** Header carrying the gateway credentials on the link's WebSocket upgrade. */
 export const GATEWAY_AUTH_HEADER = 'authorization';
+/** `Bearer base64url(gatewayId).base64url(secret)`: each part encoded alone, so neither may break the other. */
 export const gatewayAuthValue = (gatewayId: string, secret: string): string =>
-  `Bearer ${Buffer.from(`${gatewayId}:${secret}`).toString('base64url')}`;
+  `Bearer ${Buffer.from(gatewayId).toString('base64url')}.${Buffer.from(secret).toString('base64url')}`;
 export function parseGatewayAuth(value: string | undefined): { gatewayId: string; secret: string } | undefined {
-  const m = /^Bearer ([A-Za-z0-9_-]{1,512})$/.exec(value ?? '');
+  const m = /^Bearer ([A-Za-z0-9_-]{1,256})\.([A-Za-z0-9_-]{1,512})$/.exec(value ?? '');
   if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64url').toString();
-  const i = decoded.indexOf(':');
-  if (i <= 0) return undefined;
-  return { gatewayId: decoded.slice(0, i), secret: decoded.slice(i + 1) };
+  const gatewayId = Buffer.from(m[1]!, 'base64url').toString();
+  const secret = Buffer.from(m[2]!, 'base64url').toString();
+  return gatewayId && secret ? { gatewayId, secret } : undefined;
 }
 
 /** Fails compilation when a `switch` over a union misses a member. */

@@ -54,6 +54,14 @@ describe('H264Packetizer + H264Depacketizer', () => {
     expect(aus[0]!.keyframe).toBe(true);
   });
 
+  it('keeps the SPS before the PPS when only the PPS is missing in-band', () => {
+    const packetizer = new H264Packetizer();
+    packetizer.setParameterSets(sps, pps);
+    const depack = new H264Depacketizer();
+    const units = new RtpSequencer(96).packets(packetizer.packetize([sps, nal(NalType.IdrSlice, 3000)]), 0).flatMap((p) => depack.push(parseRtp(p)));
+    expect(units[0]!.nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
+  });
+
   it('drops access unit delimiters and learns parameter sets from the stream', () => {
     const packetizer = new H264Packetizer();
     const first = packetizer.packetize([Buffer.from([0x09, 0xf0]), sps, pps, nal(NalType.IdrSlice, 50)]);

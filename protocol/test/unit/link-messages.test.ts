@@ -5,6 +5,7 @@ import {
   MAX_LINK_MESSAGE_BYTES,
   encodeLinkMessage,
   gatewayAuthValue,
+  linkReason,
   parseGatewayAuth,
   parseLinkMessage,
   type LinkMessage,
@@ -22,6 +23,13 @@ const samples: LinkMessage[] = [
 describe('gateway link messages', () => {
   it('round-trip through the shared schema', () => {
     for (const m of samples) expect(parseLinkMessage(encodeLinkMessage(m))).toEqual(m);
+  });
+
+  it('cut long reasons to what the schema accepts', () => {
+    const long = linkReason('x'.repeat(2000));
+    expect(long).toHaveLength(500);
+    expect(parseLinkMessage(encodeLinkMessage({ type: 'stream.stop', streamId: 's', reason: long }))).toMatchObject({ type: 'stream.stop' });
+    expect(linkReason('short')).toBe('short');
   });
 
   it('refuse unknown types, unknown fields, bad ids and oversized frames with a typed error', () => {
@@ -47,6 +55,7 @@ describe('gateway link messages', () => {
 
   it('carry gateway credentials on the upgrade and parse them back, refusing malformed headers', () => {
     expect(parseGatewayAuth(gatewayAuthValue('gw-1', 's3cr:et'))).toEqual({ gatewayId: 'gw-1', secret: 's3cr:et' });
-    for (const bad of [undefined, '', 'Basic abc', 'Bearer !!!', `Bearer ${Buffer.from('nocolon').toString('base64url')}`]) expect(parseGatewayAuth(bad)).toBeUndefined();
+    expect(parseGatewayAuth(gatewayAuthValue('school:1', 'x.y'))).toEqual({ gatewayId: 'school:1', secret: 'x.y' });
+    for (const bad of [undefined, '', 'Basic abc', 'Bearer !!!', `Bearer ${Buffer.from('no-secret').toString('base64url')}`, 'Bearer .abc']) expect(parseGatewayAuth(bad)).toBeUndefined();
   });
 });

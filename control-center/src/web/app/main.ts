@@ -37,6 +37,11 @@ const token = new URLSearchParams(location.search).get('token');
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
 const grid = document.getElementById('grid')!;
 const status = document.getElementById('status')!;
+const pageLabel = document.getElementById('page')!;
+/** Every camera the centre knows, in its order; the grid shows one page of them. */
+let cameraList: CameraView[] = [];
+let gridSize = 4;
+let page = 0;
 const tiles = new Map<string, Tile>();
 let ws: WebSocket | undefined;
 let tileSeq = 0;
@@ -115,12 +120,12 @@ class Tile {
     send({ type: 'answer', tile: this.handle, sdp: pc.localDescription!.sdp });
   }
 
-  ended(reason: string): void {
+  /** The stream ended; `retry` (default) tries again shortly, as cameras come back after reboots and link cuts. */
+  ended(reason: string, retry = true): void {
     this.close();
     this.setState('ended');
     this.el.title = reason;
-    // Try again shortly: cameras come back after reboots and link cuts.
-    this.retry = window.setTimeout(() => this.open(), 3000);
+    if (retry) this.retry = window.setTimeout(() => this.open(), 3000);
   }
 
   close(): void {
@@ -170,17 +175,24 @@ function send(msg: unknown): void {
   if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
-function render(cameras: CameraView[]): void {
+/**
+ * Shows one page of the grid. Only the cameras on it are watched: a region has hundreds,
+ * and every watched camera is pulled from its school, so the rest stay idle.
+ */
+function render(): void {
+  const pages = Math.max(1, Math.ceil(cameraList.length / gridSize));
+  page = Math.min(page, pages - 1);
+  const visible = cameraList.slice(page * gridSize, (page + 1) * gridSize);
   const seen = new Set<string>();
-  for (const cam of cameras) {
+  for (const cam of visible) {
     seen.add(cam.id);
     let tile = tiles.get(cam.id);
     if (!tile) {
       tile = new Tile(cam);
       tiles.set(cam.id, tile);
-      grid.append(tile.el);
       tile.open();
     }
+    grid.append(tile.el); // in list order
     tile.camera = cam;
     if (cam.state === 'offline' || cam.state === 'failing') tile.setState(cam.state);
   }
@@ -191,13 +203,15 @@ function render(cameras: CameraView[]): void {
       tiles.delete(id);
     }
   }
-  status.textContent = cameras.length === 0 ? t(lang, 'noCameras') : '';
+  pageLabel.textContent = `${page + 1} / ${pages}`;
+  status.textContent = cameraList.length === 0 ? t(lang, 'noCameras') : '';
 }
 
 function onEvent(ev: ServerEvent): void {
   switch (ev.type) {
     case 'cameras':
-      render(ev.cameras);
+      cameraList = ev.cameras;
+      render();
       return;
     case 'offer': {
       const tile = [...tiles.values()].find((x) => x.handle === ev.tile);
@@ -207,7 +221,8 @@ function onEvent(ev: ServerEvent): void {
     case 'ended':
     case 'error': {
       const tile = [...tiles.values()].find((x) => x.handle === ev.tile);
-      if (tile) tile.ended(ev.type === 'ended' ? ev.reason : ev.message);
+      // A refused tile (the page holds too many) stays ended; anything else is retried.
+      if (tile) tile.ended(ev.type === 'ended' ? ev.reason : ev.message, !(ev.type === 'error' && ev.code === 'TOO_MANY_TILES'));
       else if (ev.type === 'error') status.textContent = ev.message;
       return;
     }
@@ -237,12 +252,21 @@ function applyLang(): void {
   for (const tile of tiles.values()) tile.setState(tile.stats.state);
 }
 
-for (const b of document.querySelectorAll<HTMLButtonElement>('[data-grid]')) {
-  b.onclick = () => {
-    grid.className = `grid g${b.dataset.grid}`;
-    for (const x of document.querySelectorAll('[data-grid]')) x.classList.toggle('active', x === b);
-  };
+function setGrid(size: number): void {
+  gridSize = size;
+  grid.className = `grid g${size}`;
+  for (const x of document.querySelectorAll<HTMLElement>('[data-grid]')) x.classList.toggle('active', Number(x.dataset.grid) === size);
+  render();
 }
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-grid]')) b.onclick = () => setGrid(Number(b.dataset.grid));
+document.getElementById('prev')!.onclick = () => {
+  page = Math.max(0, page - 1);
+  render();
+};
+document.getElementById('next')!.onclick = () => {
+  page += 1;
+  render();
+};
 document.getElementById('lang')!.onclick = () => {
   lang = lang === 'cs' ? 'en' : 'cs';
   localStorage.setItem('lang', lang);
@@ -276,5 +300,6 @@ window.schoolcam = {
 };
 
 applyLang();
+setGrid(gridSize);
 if (!token) status.textContent = t(lang, 'noToken');
 else connect();

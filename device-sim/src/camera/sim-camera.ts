@@ -333,9 +333,10 @@ export class SimCamera {
     this.presence?.hello(this.id);
   }
 
+  /** `normal` is how the camera boots: Digest for RTSP and snapshots, WS-UsernameToken or Digest for ONVIF. */
   private setAuth(mode: AuthFault): void {
     this.auth = mode;
-    const rtspMode = mode === 'normal' ? 'any' : mode === 'digest-only' ? 'digest' : mode === 'basic-only' ? 'basic' : 'always-wrong';
+    const rtspMode = mode === 'normal' ? 'digest' : mode === 'digest-only' ? 'digest' : mode === 'basic-only' ? 'basic' : 'always-wrong';
     this.rtsp.setAuthMode(rtspMode);
     this.snapshot.setAuthMode(rtspMode);
     this.onvif.setAuthMode(mode === 'always-wrong' ? 'always-wrong' : 'normal');

@@ -262,6 +262,9 @@ function parseStartLine(line: string): RtspRequest | RtspResponse | RtspError {
   if (parts.length !== 3) return new RtspError('RTSP_BAD_REQUEST', `malformed request line ${JSON.stringify(line.slice(0, 64))}`);
   const [method, uri, version] = parts as [string, string, string];
   if (!TOKEN.test(method) || method.length > 64) return new RtspError('RTSP_BAD_REQUEST', 'malformed method');
+  // A request-URI is printable (RFC 2326 §3.2, RFC 3986): a bare CR or other control byte
+  // would survive into headers we echo back (Content-Base).
+  if (/[\x00-\x20\x7f]/.test(uri)) return new RtspError('RTSP_BAD_REQUEST', 'control characters in the request-URI');
   if (!VERSION.test(version)) return new RtspError('RTSP_BAD_REQUEST', `unsupported protocol version ${JSON.stringify(version.slice(0, 16))}`);
   return { kind: 'request', method, uri, headers: [], body: Buffer.alloc(0) };
 }

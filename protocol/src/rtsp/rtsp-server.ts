@@ -81,6 +81,12 @@ export interface RtspServerOptions {
 export type RtspServerAuthMode = AuthMode | 'always-wrong';
 
 const SERVER_NAME = 'schoolcam-rtsp';
+/** Unsent reply bytes one connection may hold before it is closed (RTP has its own limit). */
+const MAX_PENDING_REPLY_BYTES = 256 * 1024;
+/** Sessions one TCP connection may hold (a client wants one per stream it plays). */
+const MAX_SESSIONS_PER_CONNECTION = 8;
+/** How long a connection closed for bad framing may take to flush its 400. */
+const END_GRACE_MS = 2000;
 const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 const DROP_LOG_INTERVAL_MS = 5_000;
 
@@ -375,7 +381,10 @@ class ServerConnection {
   }
 
   destroy(reason: string): void {
-    if (this.closed) return;
+    if (this.closed) {
+      this.socket.destroy(); // may still be ending after a framing error
+      return;
+    }
     this.closed = true;
     for (const s of [...this.sessions.values()]) this.endSession(s, reason);
     this.socket.destroy();
@@ -395,6 +404,9 @@ class ServerConnection {
       this.closed = true; // no more input is read; sessions end with the socket
       for (const s of [...this.sessions.values()]) this.endSession(s, 'framing error');
       this.socket.end(serializeResponse({ statusCode, headers: [['Server', SERVER_NAME], ['Connection', 'close']] }), () => this.socket.destroy());
+      // A client that stopped reading never lets end() finish: do not wait for it.
+      const grace = setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+      this.socket.once('close', () => clearTimeout(grace));
     }
   }
 
@@ -430,10 +442,22 @@ class ServerConnection {
     if (cseq !== undefined && /^\d{1,10}$/.test(cseq)) headers.push(['CSeq', cseq]);
     headers.push(['Server', SERVER_NAME], ...(reply.headers ?? []));
     if (reply.close) headers.push(['Connection', 'close']);
-    if (this.server.malformed) this.socket.write(MALFORMED_REPLY);
-    else this.socket.write(serializeResponse({ statusCode: reply.statusCode, headers, body: reply.body }));
+    let bytes: Buffer | string;
+    try {
+      bytes = this.server.malformed ? MALFORMED_REPLY : serializeResponse({ statusCode: reply.statusCode, headers, body: reply.body });
+    } catch (err) {
+      // A header value we could not serialize (CR/LF in it) must not escape the socket handler.
+      this.log.error({ conn: this.id, method: req.method, err: (err as Error).message }, 'reply could not be serialized');
+      bytes = serializeResponse({ statusCode: 500, headers: headers.filter(([name]) => name === 'CSeq' || name === 'Server') });
+    }
+    this.socket.write(bytes);
     reply.after?.();
     if (reply.close) this.socket.end(() => this.socket.destroy());
+    // A client that pipelines requests and never reads its replies must not grow our memory.
+    if (this.socket.writableLength > MAX_PENDING_REPLY_BYTES) {
+      this.log.warn({ conn: this.id, remote: this.remote, pending: this.socket.writableLength }, 'client does not read its replies, closing');
+      this.destroy('reply backlog');
+    }
   }
 
   private handle(req: RtspRequest): Reply {
@@ -466,7 +490,7 @@ class ServerConnection {
   private handleAuthorized(req: RtspRequest, url: URL): Reply {
     switch (req.method) {
       case 'DESCRIBE':
-        return this.describe(url, req);
+        return this.describe(url);
       case 'SETUP':
         return this.setup(url, req);
       case 'PLAY':
@@ -502,13 +526,14 @@ class ServerConnection {
     return { statusCode: 401, headers: auth.challenge(result.stale).map((v): RtspHeader => ['WWW-Authenticate', v]) };
   }
 
-  private describe(url: URL, req: RtspRequest): Reply {
+  private describe(url: URL): Reply {
     const path = pathOf(url);
     const source = path === undefined ? undefined : this.server.opts.resolve(path);
     if (!source) return { statusCode: 404 };
     const sdp = source.describe();
-    // Content-Base (RFC 2326 §12.11) with a trailing slash so relative `trackID=N` resolves below it.
-    const base = stripUserinfo(req.uri).replace(/\/*$/, '/');
+    // Content-Base (RFC 2326 §12.11) with a trailing slash so relative `trackID=N` resolves below it;
+    // built from the parsed URL, never echoed raw.
+    const base = stripUserinfo(url.href).replace(/\/*$/, '/');
     return {
       statusCode: 200,
       headers: [
@@ -540,6 +565,8 @@ class ServerConnection {
     if (found === 'invalid') return { statusCode: 454 };
     if (found && found.path !== path) return { statusCode: 459 };
     if (found?.state === 'playing') return { statusCode: 455, headers: [['Allow', 'PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER']] };
+    // Each session is a subscriber on the camera's one encoder: bound them per connection.
+    if (!found && this.sessions.size >= MAX_SESSIONS_PER_CONNECTION) return { statusCode: 453 };
 
     let transport: TrackTransport;
     let reply: TransportSpec;

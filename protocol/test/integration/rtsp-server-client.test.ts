@@ -27,6 +27,26 @@ async function rawExchange(port: number, data: Buffer | string, waitMs = 2000): 
 }
 
 describe('RtspServer + RtspClient over 127.0.0.1', () => {
+  it('closes a client that pipelines requests and never reads the replies, and keeps serving others', async () => {
+    const { server } = await startServer();
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.pause(); // never read a reply
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('error', () => undefined);
+    const burst = Buffer.from('OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n'.repeat(2000));
+    let sent = 0;
+    const writer = setInterval(() => {
+      if (socket.destroyed || sent > 200) return clearInterval(writer);
+      socket.write(burst);
+      sent++;
+    }, 5);
+    await closed;
+    clearInterval(writer);
+    const c = track(await RtspClient.connect(server.url('cam1')));
+    expect((await c.options()).statusCode).toBe(200);
+  });
+
   it('openRtspVideo() with Digest credentials receives the RTP packets the source sends', async () => {
     const { server, source } = await startServer({ auth: { mode: 'digest', users: USERS } });
     const { client, video } = await openRtspVideo(server.url('cam1'), { username: 'alice', password: 'correct horse' });

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { type SimLogger, silentSimLogger } from '../sim-logger';
 import {
   buildBye,
   buildHello,
@@ -21,11 +22,7 @@ import {
 export type { DiscoverableDevice } from './ws-discovery-message';
 export { stableDeviceUuid } from './ws-discovery-message';
 
-/** Structured logger (pino-compatible subset), as `device-sim:discovery`. */
-export interface DiscoveryLogger {
-  debug(fields: Record<string, unknown>, msg: string): void;
-  warn(fields: Record<string, unknown>, msg: string): void;
-}
+export type DiscoveryLogger = SimLogger;
 
 export interface WsDiscoveryResponderOptions {
   /**
@@ -62,7 +59,6 @@ export interface DiscoveryStats {
   ignored: number;
 }
 
-const noopLogger: DiscoveryLogger = { debug: () => {}, warn: () => {} };
 
 /** IFF_UP and IFF_MULTICAST from <linux/if.h>. */
 const IFF_UP = 0x1;
@@ -164,7 +160,7 @@ export class WsDiscoveryResponder extends EventEmitter {
   private constructor(opts: WsDiscoveryResponderOptions, group: Socket | undefined, ifaces: InterfaceSocket[], port: number) {
     super();
     this.#opts = opts;
-    this.#log = opts.logger ?? noopLogger;
+    this.#log = opts.logger ?? silentSimLogger;
     this.#group = group;
     this.#ifaces = ifaces;
     this.port = port;

@@ -20,17 +20,14 @@ import { PullPointManager, type OnvifEventMessage } from './pull-point-manager';
 import { child, faults, parseSoapRequest, soapEnvelope, soapFaultXml, text, type SoapFault, type SoapRequest } from './soap-envelope';
 import { UsernameTokenVerifier } from './ws-username-token';
 import { listenCameraHttp } from '../camera-http-server';
+import { type SimLogger, silentSimLogger } from '../sim-logger';
 
 export type { OnvifAuthSchemes, OnvifCameraModel, OnvifProfileInfo } from './onvif-camera-model';
 export type { OnvifEventMessage } from './pull-point-manager';
 export type { PtzStatus, PtzVector, PtzPreset } from './ptz-head';
 export { TOPICS as ONVIF_TOPICS } from './event-service';
 
-/** Structured logger (pino-compatible subset). Never given credentials. */
-export interface OnvifServerLogger {
-  debug(fields: Record<string, unknown>, msg: string): void;
-  warn(fields: Record<string, unknown>, msg: string): void;
-}
+export type OnvifServerLogger = SimLogger;
 
 export interface OnvifServerOptions {
   /** interface to bind; default 127.0.0.1 */
@@ -71,7 +68,6 @@ export interface OnvifFaultState {
 /** An event to raise; `utcMs` defaults to the camera clock now. */
 export type OnvifEventInput = Omit<OnvifEventMessage, 'utcMs'> & { utcMs?: number };
 
-const noopLogger: OnvifServerLogger = { debug: () => {}, warn: () => {} };
 const ACCEPTED_CONTENT_TYPES = ['application/soap+xml', 'text/xml', 'application/xml'];
 const SUBSCRIPTION_ID = /^[0-9a-f]{1,64}$/;
 
@@ -122,7 +118,7 @@ export class OnvifServer extends EventEmitter {
     super();
     this.#server = server;
     this.#camera = opts.camera;
-    this.#log = opts.logger ?? noopLogger;
+    this.#log = opts.logger ?? silentSimLogger;
     this.#host = host;
     this.port = port;
     this.#maxBodyBytes = opts.maxBodyBytes ?? 256 * 1024;

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { encodeJpegI420 } from '@schoolcam/protocol/jpeg/jpeg-encoder';
 import { ServerAuth, type AuthMode } from '@schoolcam/protocol/rtsp/digest-auth';
 import { listenCameraHttp } from '../camera-http-server';
+import { type SimLogger, silentSimLogger } from '../sim-logger';
 
 /** One picture: planar I420, limited range, as `SyntheticH264Encoder.lastFrameI420()` returns it. */
 export interface SnapshotFrame {
@@ -28,11 +29,7 @@ export interface SnapshotSource {
  */
 export type SnapshotAuthMode = AuthMode | 'always-wrong';
 
-/** Structured logger (pino-compatible subset). Never given credentials. */
-export interface SnapshotLogger {
-  debug(fields: Record<string, unknown>, msg: string): void;
-  warn(fields: Record<string, unknown>, msg: string): void;
-}
+export type SnapshotLogger = SimLogger;
 
 export interface SnapshotServerOptions {
   /** Interface to bind. Default `127.0.0.1`. */
@@ -63,7 +60,6 @@ export interface SnapshotServerOptions {
   logger?: SnapshotLogger;
 }
 
-const noopLogger: SnapshotLogger = { debug: () => {}, warn: () => {} };
 
 /**
  * The HTTP server behind a simulated camera's ONVIF snapshot URI (ONVIF Media
@@ -99,7 +95,7 @@ export class SnapshotServer extends EventEmitter {
     this.#opts = opts;
     this.#host = host;
     this.port = port;
-    this.#log = opts.logger ?? noopLogger;
+    this.#log = opts.logger ?? silentSimLogger;
     this.#quality = opts.quality ?? 80;
     this.#maxInFlight = opts.maxInFlight ?? 4;
     this.#authMode = opts.authMode ?? (() => 'digest');

@@ -104,12 +104,12 @@ export class ControlCenter {
     app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(assets.js));
     app.get('/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(assets.css));
 
-    app.get('/api/cameras', async (req) => {
+    app.get('/api/cameras', (req) => {
       checkToken(req);
       return { cameras: cameras.list() };
     });
-    app.get('/api/health', async () => ({ status: 'ok', gatewaysOnline: link.onlineCount(), ...fanout.stats(), viewerSockets: viewers.size }));
-    app.get('/metrics', async (_req, reply) => {
+    app.get('/api/health', () => ({ status: 'ok', gatewaysOnline: link.onlineCount(), ...fanout.stats(), viewerSockets: viewers.size }));
+    app.get('/metrics', (_req, reply) => {
       const s = fanout.stats();
       reply.type('text/plain; version=0.0.4');
       return [
@@ -126,15 +126,23 @@ export class ControlCenter {
       ].join('\n');
     });
 
-    app.register(async (scope) => {
+    app.register((scope, _opts, done) => {
       scope.get(
         '/link',
         {
           websocket: true,
-          preValidation: async (req, reply) => {
-            const id = await link.authenticate(req.raw);
-            if (!id) return reply.status(401).send({ error: 'UNAUTHORIZED', message: 'unknown gateway or wrong secret' });
-            (req as unknown as { gatewayId: string }).gatewayId = id;
+          preValidation: (req, reply, done) => {
+            link.authenticate(req.raw).then(
+              (id) => {
+                if (!id) {
+                  void reply.status(401).send({ error: 'UNAUTHORIZED', message: 'unknown gateway or wrong secret' });
+                  return;
+                }
+                (req as unknown as { gatewayId: string }).gatewayId = id;
+                done();
+              },
+              (err: Error) => done(err),
+            );
           },
         },
         (socket, req) => link.accept(socket, (req as unknown as { gatewayId: string }).gatewayId),
@@ -143,7 +151,14 @@ export class ControlCenter {
         '/api/view',
         {
           websocket: true,
-          preValidation: async (req) => checkToken(req),
+          preValidation: (req, _reply, done) => {
+            try {
+              checkToken(req);
+              done();
+            } catch (err) {
+              done(err as Error);
+            }
+          },
         },
         (socket) => {
           const session = new ViewerSession(socket, fanout, cameras, log.child({ module: 'centre:viewer' }));
@@ -151,6 +166,7 @@ export class ControlCenter {
           socket.on('close', () => viewers.delete(session));
         },
       );
+      done();
     });
 
     await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });

@@ -151,16 +151,16 @@ export function generatedFleet(cameras: number, schools: number, overrides: Part
   if (!Number.isInteger(cameras) || cameras < 1 || cameras > 1000) throw new FleetConfigError('cameras must be an integer 1..1000');
   if (!Number.isInteger(schools) || schools < 1 || schools > cameras) throw new FleetConfigError('schools must be an integer 1..cameras');
   const list = Array.from({ length: schools }, (_, s) => {
-    const base = REFERENCE_SCHOOLS[s % REFERENCE_SCHOOLS.length]!;
+    const base = REFERENCE_SCHOOLS[s % REFERENCE_SCHOOLS.length];
     const round = Math.floor(s / REFERENCE_SCHOOLS.length);
     return { id: round === 0 ? base.id : `${base.id}-${round + 1}`, name: round === 0 ? base.name : `${base.name} ${round + 1}`, count: 0 };
   });
-  for (let i = 0; i < cameras; i++) list[i % schools]!.count++;
+  for (let i = 0; i < cameras; i++) list[i % schools].count++;
   return resolveFleet({ schools: list }, overrides);
 }
 
 function cameraName(k: number): string {
-  return CAMERA_NAMES[k % CAMERA_NAMES.length]! + (k >= CAMERA_NAMES.length ? ` ${Math.floor(k / CAMERA_NAMES.length) + 1}` : '');
+  return CAMERA_NAMES[k % CAMERA_NAMES.length] + (k >= CAMERA_NAMES.length ? ` ${Math.floor(k / CAMERA_NAMES.length) + 1}` : '');
 }
 
 function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import { SimCamera, type SimCameraInfo } from './camera/sim-camera';
 import { ControlApi, type ControlTarget } from './control/control-api';
 import type { FleetSpec, ScheduledAction } from './fleet-config';
-import type { EventName, FaultName } from './control/fault-params';
 import { WsDiscoveryResponder, stableDeviceUuid } from './discovery/ws-discovery';
 
 export interface FleetOptions {
@@ -78,8 +77,12 @@ export class Fleet {
       return fail(err);
     }
     for (const [i, cam] of cameras.entries()) {
-      const responder = responders[opts.addresses ? i : 0]!;
-      cam.setPresenceListener({ bye: (id) => responder.bye([stableDeviceUuid(id)]), hello: (id) => responder.hello([stableDeviceUuid(id)]) });
+      const responder = responders[opts.addresses ? i : 0];
+      // A failed announcement is logged by the responder; the camera goes on either way.
+      cam.setPresenceListener({
+        bye: (id) => void responder.bye([stableDeviceUuid(id)]).catch(() => undefined),
+        hello: (id) => void responder.hello([stableDeviceUuid(id)]).catch(() => undefined),
+      });
     }
     const fleet = new Fleet(cameras, control, responders, controlBase);
     fleet.timers.push(...scheduleActions(opts.spec.schedule, byId, opts.logger));
@@ -88,7 +91,7 @@ export class Fleet {
 
   /** The WS-Discovery responder of a single-address fleet. */
   get discovery(): WsDiscoveryResponder {
-    return this.responders[0]!;
+    return this.responders[0];
   }
 
   info(): { cameras: SimCameraInfo[] } {
@@ -113,8 +116,8 @@ export function scheduleActions(actions: readonly ScheduledAction[], byId: Reado
       const cam = byId.get(a.camera);
       if (!cam) return;
       const run = async (): Promise<void> => {
-        if (a.fault) await cam.applyFault(a.fault as FaultName, (a.params ?? {}) as never);
-        else if (a.event) await cam.triggerEvent(a.event as EventName, (a.params ?? {}) as never);
+        if (a.fault) await cam.applyFault(a.fault, (a.params ?? {}) as never);
+        else if (a.event) await cam.triggerEvent(a.event, (a.params ?? {}) as never);
       };
       run().then(
         () => log.info({ camera: a.camera, fault: a.fault, event: a.event }, 'scheduled action'),

@@ -84,7 +84,7 @@ try {
     gop_s: 2,
     centre_cpu_pct: Number(cpuPct(u0.centre, u1.centre).toFixed(1)),
     centre_rss_mb: Math.round(u1.centre.rssMb),
-    gateway_cpu_pct: Number((u1.gateways.reduce((s, u, i) => s + cpuPct(u0.gateways[i]!, u), 0) / pids.gateways.length).toFixed(1)),
+    gateway_cpu_pct: Number((u1.gateways.reduce((s, u, i) => s + cpuPct(u0.gateways[i], u), 0) / pids.gateways.length).toFixed(1)),
     gateway_rss_mb: Math.round(u1.gateways.reduce((s, u) => s + u.rssMb, 0) / pids.gateways.length),
   };
   console.log('');

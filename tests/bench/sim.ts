@@ -44,10 +44,10 @@ async function measure(cameras: number, width: number, height: number, fps: numb
   const clients: RtspClient[] = [];
   try {
     const line = await new Promise<string>((res, rej) => {
-      const rl = createInterface({ input: sim.stdout! });
+      const rl = createInterface({ input: sim.stdout });
       rl.once('line', (l) => {
         rl.close();
-        sim.stdout!.resume();
+        sim.stdout.resume();
         res(l);
       });
       sim.once('exit', (code) => rej(new Error(`simulator exited (${code})`)));
@@ -60,7 +60,7 @@ async function measure(cameras: number, width: number, height: number, fps: numb
       client.on('rtp', (ch, pkt) => {
         if (ch !== video.channel) return;
         bytes += pkt.length;
-        if (pkt[1]! & 0x80) frames++; // marker bit: last packet of a frame
+        if (pkt[1] & 0x80) frames++; // marker bit: last packet of a frame
       });
       clients.push(client);
     }
@@ -108,7 +108,7 @@ for (const r of runs) {
     `${r.label.padEnd(14)}  ${String(r.cameras).padStart(7)}  ${r.cpu_pct.toFixed(1).padStart(9)}  ${r.cpu_pct_per_camera.toFixed(3).padStart(12)}  ${String(r.rss_mb).padStart(6)}  ${r.fps_received.toFixed(2).padStart(10)}  ${r.mbit_s.toFixed(1).padStart(6)}`,
   );
 }
-const main = runs[0]!;
+const main = runs[0];
 const result = {
   cameras: main.cameras,
   cpu_pct_per_camera: main.cpu_pct_per_camera,

@@ -41,7 +41,7 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
       expect(g2g).toBeLessThan(1000);
     }
     // The decoder itself reports the size: what the video element shows, not what the SDP claimed.
-    const sizes = await page.$$eval('video', (vs) => vs.map((v) => `${(v as HTMLVideoElement).videoWidth}x${(v as HTMLVideoElement).videoHeight}`));
+    const sizes = await page.$$eval('video', (vs) => vs.map((v) => `${(v).videoWidth}x${(v).videoHeight}`));
     expect(sizes).toEqual(['640x360', '640x360', '640x360', '640x360']);
     // Each tile shows its own camera: the names drawn in the page match the simulator's.
     const labels = await page.$$eval('.tile .label', (ls) => ls.map((l) => l.textContent ?? ''));
@@ -55,14 +55,14 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 1), 60_000, 'four playing tiles');
     const viewers = async (): Promise<number> => ((await (await fetch(`${stack.centreUrl}/api/health`)).json()) as { viewers: number }).viewers;
     await page.click('[data-grid="1"]');
-    const [first] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0]!.frames >= 1, 20_000, 'one tile');
+    const [first] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 1, 20_000, 'one tile');
     expect(await page.textContent('#page')).toBe('1 / 4');
     const deadline = Date.now() + 10_000;
     while ((await viewers()) !== 1 && Date.now() < deadline) await page.waitForTimeout(100);
     expect(await viewers()).toBe(1); // the three cameras off the page are released at the centre
     await page.click('#next');
-    const [second] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0]!.frames >= 1, 20_000, 'the next camera playing');
-    expect(second!.cameraId).not.toBe(first!.cameraId);
+    const [second] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 1, 20_000, 'the next camera playing');
+    expect(second.cameraId).not.toBe(first.cameraId);
     expect(await page.textContent('#page')).toBe('2 / 4');
     await page.close();
   });

@@ -133,9 +133,15 @@ function runNode(lan: NetnsLan, host: string, program: string, env: Record<strin
 const reader = new XMLParser({ removeNSPrefix: true, parseTagValue: false });
 function announcement(l: JsonLine): { action: string; address: string; xaddrs?: string; scopes?: string; from: string } | undefined {
   if (l.event !== 'datagram') return undefined;
-  const env = reader.parse(String(l.xml)).Envelope;
+  interface Announced {
+    EndpointReference: { Address: string };
+    XAddrs?: string;
+    Scopes?: string;
+  }
+  const parsed = reader.parse(String(l.xml)) as { Envelope?: { Header: { Action: string }; Body?: { Hello?: Announced; Bye?: Announced } } };
+  const env = parsed.Envelope;
   const body = env?.Body?.Hello ?? env?.Body?.Bye;
-  if (!body) return undefined;
+  if (!env || !body) return undefined;
   return { action: env.Header.Action, address: body.EndpointReference.Address, xaddrs: body.XAddrs, scopes: body.Scopes, from: String(l.from) };
 }
 
@@ -159,7 +165,7 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
 
   async function probe(): Promise<{ err: string | null; errors: string[]; cams: { probeMatches: { probeMatch: Record<string, unknown> } }[]; reached: Record<string, string> }> {
     const { stdout } = await lan!.exec('client', process.execPath, ['--input-type=module', '-e', CLIENT], 20_000);
-    return JSON.parse(stdout.trim().split('\n').pop()!);
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof probe>>;
   }
 
   beforeAll(async () => {
@@ -169,11 +175,11 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     lan = await NetnsLan.create({
       hosts: [{ name: 'client' }, ...SCHOOLS.map((s) => ({ name: `school${SCHOOLS.indexOf(s)}`, addresses: s.cameras.length }))],
     });
-    listener = runNode(lan, 'client', LISTENER, { IFACE_ADDR: lan.host('client').addresses[0]! });
+    listener = runNode(lan, 'client', LISTENER, { IFACE_ADDR: lan.host('client').addresses[0] });
     await listener.waitFor((l) => l.event === 'ready', 'listener ready');
     for (const [i, s] of SCHOOLS.entries()) {
       const host = lan.host(`school${i}`);
-      const cams = s.cameras.map((c, k) => ({ ...c, school: s.school, uuid: stableDeviceUuid(`${s.school}/${c.name}`), address: host.addresses[k]! }));
+      const cams = s.cameras.map((c, k) => ({ ...c, school: s.school, uuid: stableDeviceUuid(`${s.school}/${c.name}`), address: host.addresses[k] }));
       expected.push(...cams.map((c) => ({ ...c, schoolHost: host.name })));
       const program = runNode(lan, host.name, SCHOOL, { CAMERAS: JSON.stringify(cams) });
       schools.set(host.name, program);

@@ -80,10 +80,10 @@ async function receiveH264(auth: 'digest' | 'basic'): Promise<void> {
       expect(channel).toBe(video.channel);
       const p = parseRtp(buf);
       expect(p.payloadType).toBe(96);
-      const t = p.payload[0]! & 0x1f;
+      const t = p.payload[0] & 0x1f;
       // RFC 6184 §5.4: single NAL (1-23), STAP-A (24) or FU-A (28) in packetization-mode 1.
       expect(t === 24 || t === 28 || (t >= 1 && t <= 23)).toBe(true);
-      nalTypes.add(t === 28 ? p.payload[1]! & 0x1f : t);
+      nalTypes.add(t === 28 ? p.payload[1] & 0x1f : t);
       if (++packets >= 30) {
         clearTimeout(timer);
         resolve();

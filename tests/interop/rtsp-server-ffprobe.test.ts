@@ -36,7 +36,7 @@ function accessUnits(nalus: Buffer[]): Buffer[][] {
     const t = nalType(nal);
     const isSlice = t >= 1 && t <= 5;
     // first_mb_in_slice is ue(v); a leading 1 bit means 0, i.e. the first slice of a picture.
-    const startsPicture = isSlice && (nal[1]! & 0x80) !== 0;
+    const startsPicture = isSlice && (nal[1] & 0x80) !== 0;
     const startsNew = hasSlice && (startsPicture || t === NalType.Aud || t === NalType.Sps || t === NalType.Pps || t === NalType.Sei);
     if (startsNew) {
       units.push(current);
@@ -70,7 +70,7 @@ class LoopingClip implements RtspMediaSource {
     let seq = Math.floor(Math.random() * 65536);
     const ssrc = Math.floor(Math.random() * 0xffffffff);
     const timer = setInterval(() => {
-      const payloads = packetizer.packetize(this.units[frame % this.units.length]!);
+      const payloads = packetizer.packetize(this.units[frame % this.units.length]);
       const timestamp = (frame * (90000 / FPS)) >>> 0;
       payloads.forEach((payload, i) => {
         onRtp(0, serializeRtp({ marker: i === payloads.length - 1, payloadType: 96, sequenceNumber: seq++ & 0xffff, timestamp, ssrc, csrcs: [], payload }));

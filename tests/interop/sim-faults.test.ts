@@ -71,7 +71,8 @@ async function fetchDigest(url: string): Promise<Buffer> {
 function probeJpeg(jpeg: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], (err, stdout) =>
-      err ? reject(err) : resolve(stdout.trim()),
+      // ExecFileException is declared as an Omit<> of Error, not as an Error subclass.
+      err ? reject(err as Error) : resolve(stdout.trim()),
     );
     child.stdin!.end(jpeg);
   });
@@ -152,7 +153,7 @@ describe('simulator faults, each seen by a client', () => {
     await sleep(1700);
     const after = await play();
     await until(() => after.units.some((u) => u.keyframe), 3000, 'an IDR after the reboot');
-    expect(after.units[0]!.keyframe).toBe(true); // a rebooted encoder starts with an IDR
+    expect(after.units[0].keyframe).toBe(true); // a rebooted encoder starts with an IDR
     await after.client.close();
     const c = await connectCam();
     const date = await call<Date>((cb) => c.getSystemDateAndTime(cb));
@@ -176,7 +177,7 @@ describe('simulator faults, each seen by a client', () => {
   it('drop: every RTSP session ends and its connection closes', async () => {
     const p = await play();
     const state = await ctl('state');
-    expect((state.profiles as { clients: number }[])[0]!.clients).toBe(1);
+    expect((state.profiles as { clients: number }[])[0].clients).toBe(1);
     await ctl('fault', 'drop');
     expect(await p.closed).toBeInstanceOf(Error);
   });
@@ -204,7 +205,7 @@ describe('simulator faults, each seen by a client', () => {
     await onvif.setSynchronizationPoint('main');
     const seen = p.units.length;
     await until(() => p.units.length > seen, 1000, 'the next frame');
-    expect(p.units[seen]!.keyframe).toBe(true);
+    expect(p.units[seen].keyframe).toBe(true);
     onvif.close();
     await p.client.close();
   });
@@ -330,6 +331,6 @@ describe('simulator faults, each seen by a client', () => {
 
   it('`npm run sim -- ctl` works as a separate process', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'device-sim/src/cli.ts', 'ctl', cam.control, 'fault', 'stall', 'on=true'], { cwd: new URL('../..', import.meta.url).pathname });
-    expect(JSON.parse(stdout).faults.stall).toBe(true);
+    expect((JSON.parse(stdout) as { faults: { stall: boolean } }).faults.stall).toBe(true);
   });
 });

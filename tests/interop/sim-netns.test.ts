@@ -80,11 +80,11 @@ describe('simulator in network namespaces, with the onvif client on the same LAN
         ['main', '640x360'],
         ['sub', '320x180'],
       ]);
-      expect(c.profiles[0]!.stream).toBe(sim.rtsp);
+      expect(c.profiles[0].stream).toBe(sim.rtsp);
       for (const p of c.profiles) {
         expect(p.snapshotStatus).toBe(200);
         const probed = await new Promise<string>((resolve, reject) => {
-          const ff = execFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+          const ff = execFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-i', 'pipe:0'], (err, stdout) => (err ? reject(err as Error) : resolve(stdout.trim())));
           ff.stdin!.end(Buffer.from(p.jpeg, 'base64'));
         });
         expect(probed).toBe(`mjpeg,${p.size.replace('x', ',')}`);
@@ -110,7 +110,7 @@ describe('simulator in network namespaces, with the onvif client on the same LAN
         }),
       );
       await ready;
-      const cam = info.cameras[1]!;
+      const cam = info.cameras[1];
       const address = new URL(cam.onvif).hostname;
       const res = await fetch(`${cam.control}/faults/reboot`, { method: 'POST', body: JSON.stringify({ downSeconds: 1 }) });
       expect(res.status).toBe(200);

@@ -62,7 +62,7 @@ describe('simulator camera RTSP with ffprobe and GStreamer', () => {
       expect(sub.ok, sub.stderr).toBe(true);
       const [subStream] = (JSON.parse(sub.stdout) as { streams: Array<{ codec_name: string; width: number; height: number }> }).streams;
       expect(subStream?.codec_name).toBe('h264');
-      expect(subStream!.width).toBeLessThan(WIDTH);
+      expect(subStream.width).toBeLessThan(WIDTH);
     });
 
     it(`GStreamer rtspsrc protocols=${transport} decodes 60 frames of each profile, then PAUSE and TEARDOWN get answered`, async () => {

@@ -43,7 +43,7 @@ async function startCapture(filter: string, file: string): Promise<ChildProcess>
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${stderr}`)), 10_000);
-    child.stderr!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
       if (stderr.includes('Capturing on')) {
         clearTimeout(timer);

@@ -25,7 +25,7 @@ export async function startInProcessStack(opts: { cameras: number; extraCameras?
   const dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-inproc-'));
   const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1), discoveryInterface: 'none', logger });
   const sims = fleet.info().cameras;
-  const school = sims[0]!.school;
+  const school = sims[0].school;
   const secret = 'test-gateway-secret';
   const centre = await ControlCenter.create({
     dataDir,

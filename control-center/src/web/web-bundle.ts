@@ -24,7 +24,7 @@ export async function buildWebAssets(): Promise<WebAssets> {
     sourcemap: false,
     logLevel: 'silent',
   });
-  const js = result.outputFiles[0]!.text;
+  const js = result.outputFiles[0].text;
   const [html, css] = await Promise.all([readFile(here('./app/index.html'), 'utf8'), readFile(here('./app/style.css'), 'utf8')]);
   return { html, js, css };
 }

@@ -27,7 +27,7 @@ async function cameras(): Promise<{ id: string; state: string; reason: string | 
   return ((await res.json()) as { cameras: { id: string; state: string; reason: string | null }[] }).cameras;
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -58,14 +58,14 @@ describe('gateway link', () => {
   it('records the inventory from hello, updates camera state, and marks cameras offline when the link drops', async () => {
     const link = await dial('gw-1', SECRET);
     if (typeof link === 'number') throw new Error(`refused: ${link}`);
-    await until(async () => link.messages.some((m) => m.type === 'welcome'), 'welcome');
+    await until(() => link.messages.some((m) => m.type === 'welcome'), 'welcome');
     link.ws.send(encodeLinkMessage({ type: 'hello', gatewayId: 'gw-1', schoolId: 'zs-sokolov', version: 't', cameras: [{ id: 'cam-a', name: 'Vchod', state: 'idle' }] }));
     await until(async () => (await cameras()).some((c) => c.id === 'cam-a'), 'the camera to appear');
     link.ws.send(encodeLinkMessage({ type: 'camera.state', camera: { id: 'cam-a', name: 'Vchod', state: 'failing', reason: 'connection refused' } }));
     await until(async () => (await cameras()).find((c) => c.id === 'cam-a')?.state === 'failing', 'failing state');
     expect((await cameras()).find((c) => c.id === 'cam-a')?.reason).toBe('connection refused');
     link.ws.send('{"type":"nonsense"}');
-    await until(async () => link.messages.some((m) => m.type === 'error' && m.code === 'LINK_BAD_MESSAGE'), 'an error reply to a bad frame');
+    await until(() => link.messages.some((m) => m.type === 'error' && m.code === 'LINK_BAD_MESSAGE'), 'an error reply to a bad frame');
     expect(link.ws.readyState).toBe(WebSocket.OPEN); // a bad frame is answered, not fatal
     link.ws.close();
     await until(async () => (await cameras()).find((c) => c.id === 'cam-a')?.state === 'offline', 'offline after the link dropped');
@@ -80,7 +80,7 @@ describe('gateway link', () => {
     b.ws.send(encodeLinkMessage({ type: 'hello', gatewayId: 'gw-2', schoolId: 'gym-cheb', version: 't', cameras: [{ id: 'shared-id', name: 'Impostor', state: 'failing' }] }));
     b.ws.send(encodeLinkMessage({ type: 'camera.state', camera: { id: 'shared-id', name: 'Impostor', state: 'failing' } }));
     b.ws.send(encodeLinkMessage({ type: 'ping', t: 1 }));
-    await until(async () => b.messages.some((m) => m.type === 'pong'), 'the second gateway\'s messages to be handled');
+    await until(() => b.messages.some((m) => m.type === 'pong'), 'the second gateway\'s messages to be handled');
     const cam = (await cameras()).find((c) => c.id === 'shared-id') as unknown as { name: string; state: string; gatewayId: string };
     expect(cam).toMatchObject({ name: 'Vchod Sokolov', state: 'idle', gatewayId: 'gw-1' });
     b.ws.close();

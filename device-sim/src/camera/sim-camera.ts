@@ -312,7 +312,8 @@ export class SimCamera {
     this.rebooting = true;
     this.log.info({ downMs, resetClock }, 'rebooting');
     this.onvif.dropSubscriptions();
-    this.rtsp.setRefusing(true);
+    // The RTSP server logs a failed listener change itself; a reboot goes on regardless.
+    this.rtsp.setRefusing(true).catch(() => undefined);
     this.onvif.setRefusing(true);
     this.snapshot.setRefusing(true);
     this.faultTimers.set('reboot', setTimeout(() => this.comeBack(resetClock), downMs));
@@ -325,7 +326,7 @@ export class SimCamera {
     // A rebooted encoder starts a new sequence: the first frame a client gets is an IDR.
     this.main.requestKeyframe();
     this.sub.requestKeyframe();
-    this.rtsp.setRefusing(false);
+    this.rtsp.setRefusing(false).catch(() => undefined);
     this.onvif.setRefusing(false);
     this.snapshot.setRefusing(false);
     this.rebooting = false;

@@ -90,7 +90,7 @@ async function handle(cameras: ReadonlyMap<string, ControlTarget>, req: http.Inc
     if (path === '/cameras' && req.method === 'GET') return send(res, 200, { cameras: await Promise.all([...cameras.values()].map((c) => c.state())) });
     const m = /^\/cameras\/([^/]+)(\/[^?]*)?$/.exec(path);
     if (!m) throw new HttpError(404, 'NOT_FOUND', 'no such control endpoint');
-    const cam = cameras.get(decodeURIComponent(m[1]!));
+    const cam = cameras.get(decodeURIComponent(m[1]));
     if (!cam) throw new HttpError(404, 'NOT_FOUND', 'no such camera');
     const rest = (m[2] ?? '/').replace(/\/$/, '') || '/';
     if (req.method === 'GET' && (rest === '/state' || rest === '/')) return send(res, 200, await cam.state());

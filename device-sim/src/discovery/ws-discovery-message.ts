@@ -337,8 +337,8 @@ export function endpointAddress(d: DiscoverableDevice): string {
 /** A name-based UUID (RFC 9562 §5.5, SHA-1) so a camera keeps its endpoint address across restarts. */
 export function stableDeviceUuid(seed: string): string {
   const h = createHash('sha1').update('schoolcam-sim/').update(seed).digest();
-  h[6] = (h[6]! & 0x0f) | 0x50;
-  h[8] = (h[8]! & 0x3f) | 0x80;
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }

@@ -272,7 +272,7 @@ export class WsDiscoveryResponder extends EventEmitter {
       if (this.multicast && (opts.bye ?? true)) await this.bye().catch(() => {});
       for (const t of this.#timers) clearTimeout(t);
       this.#timers.clear();
-      await Promise.all([this.#group, ...this.#ifaces.map((i) => i.socket)].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined)));
+      await Promise.all([this.#group, ...this.#ifaces.map((i) => i.socket)].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve())));
       this.emit('close');
     })();
     return this.#closing;
@@ -319,7 +319,7 @@ export class WsDiscoveryResponder extends EventEmitter {
     const replies = this.#replies(parsed.request);
     if (replies.length === 0) return;
     // A multicast probe is answered from the interface on the sender's subnet (else the first).
-    const out = via ?? this.#ifaces.find((i) => i.netmask && sameSubnet(i.address, rinfo.address, i.netmask)) ?? this.#ifaces[0]!;
+    const out = via ?? this.#ifaces.find((i) => i.netmask && sameSubnet(i.address, rinfo.address, i.netmask)) ?? this.#ifaces[0];
     const delayMax = via ? 0 : (this.#opts.maxReplyDelayMs ?? 500);
     const send = (): void => {
       for (const { xml, device } of replies) {
@@ -366,7 +366,7 @@ export class WsDiscoveryResponder extends EventEmitter {
         });
       } catch (err) {
         // socket already closed
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
   }

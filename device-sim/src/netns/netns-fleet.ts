@@ -63,7 +63,7 @@ export async function startNetnsFleet(spec: FleetSpec, opts: { logLevel: string;
     return {
       cameras,
       controlUrl: control.url,
-      netns: { client: client.ns, clientAddress: client.addresses[0]!, schools: Object.fromEntries([...bySchool.keys()].map((s) => [s, lan.host(s).ns])) },
+      netns: { client: client.ns, clientAddress: client.addresses[0], schools: Object.fromEntries([...bySchool.keys()].map((s) => [s, lan.host(s).ns])) },
       close: async () => {
         for (const t of timers) clearTimeout(t);
         await lan.close();

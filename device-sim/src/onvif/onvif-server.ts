@@ -285,7 +285,11 @@ export class OnvifServer extends EventEmitter {
           this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'onvif request failed');
           return this.#fault(faults.receiver('Internal error'), { route: route.service });
         })
-        .then((reply) => this.#send(res, reply));
+        .then((reply) => this.#send(res, reply))
+        .catch((err: unknown) => {
+          this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'onvif reply could not be sent');
+          res.destroy();
+        });
     });
   }
 
@@ -385,7 +389,7 @@ export class OnvifServer extends EventEmitter {
       case 'ptz':
         return this.#camera.ptz === true ? handlePtzOperation(request, ctx, this.#ptz) : faults.actionNotSupported('PTZ is not supported');
       default:
-        throw new Error(`unreachable service ${route satisfies never}`);
+        throw new Error(`unreachable service ${JSON.stringify(route satisfies never)}`);
     }
   }
 

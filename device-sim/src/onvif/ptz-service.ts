@@ -113,7 +113,7 @@ const operations: Record<string, Handler> = {
         case 'too-many':
           return { code: 'env:Receiver', subcodes: ['ter:Action', 'ter:TooManyPresets'], reason: 'Maximum number of presets reached', status: 500 };
         default:
-          throw new Error(`unreachable ${result.error satisfies never}`);
+          throw new Error(`unreachable ${JSON.stringify(result.error satisfies never)}`);
       }
     }),
 

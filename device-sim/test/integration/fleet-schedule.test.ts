@@ -18,7 +18,7 @@ describe('scheduled faults from the fleet file', () => {
       ],
     });
     fleet = await Fleet.create({ spec, discoveryInterface: 'none', logger: pino({ level: 'silent' }) });
-    const state = async (i: number) => (await (await fetch(`${fleet!.info().cameras[i]!.control}/state`)).json()) as { faults: { stall: boolean }; events: { motion: boolean } };
+    const state = async (i: number) => (await (await fetch(`${fleet!.info().cameras[i].control}/state`)).json()) as { faults: { stall: boolean }; events: { motion: boolean } };
     expect((await state(0)).faults.stall).toBe(false);
     await new Promise((r) => setTimeout(r, 450));
     expect((await state(0)).faults.stall).toBe(true);

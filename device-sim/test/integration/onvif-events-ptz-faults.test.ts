@@ -30,6 +30,14 @@ async function start(camera: Partial<OnvifCameraModel> = {}, opts: Partial<Onvif
   return server;
 }
 
+/** What the onvif client parses a media profile into (its typings say `any`). */
+interface ParsedProfile {
+  $: { token: string };
+  name: string;
+  videoEncoderConfiguration: { encoding: string; resolution: { width: number; height: number }; rateControl: { frameRateLimit: number } };
+}
+const parsedProfiles = (cam: Cam): ParsedProfile[] => (cam.profiles ?? []) as unknown as ParsedProfile[];
+
 function connectCam(port: number, opts: { password?: string; useWSSecurity?: boolean } = {}): Promise<Cam> {
   return new Promise((resolve, reject) => {
     const cam: Cam = new Cam(
@@ -310,7 +318,7 @@ describe('main and sub profiles', () => {
   it('GetProfiles, GetStreamUri, GetSnapshotUri and GetVideoEncoderConfigurations agree per profile token', async () => {
     const s = await start();
     const cam = await connectCam(s.port);
-    const sizes = (cam.profiles ?? []).map((p) => [p.$.token, p.videoEncoderConfiguration.resolution.width, p.videoEncoderConfiguration.resolution.height]);
+    const sizes = parsedProfiles(cam).map((p) => [p.$.token, p.videoEncoderConfiguration.resolution.width, p.videoEncoderConfiguration.resolution.height]);
     expect(sizes).toEqual([['main', 1280, 720], ['sub', 640, 360]]);
     const uri = (token: string, kind: 'stream' | 'snapshot'): Promise<string> =>
       call<{ uri: string }>((cb) => (kind === 'stream' ? cam.getStreamUri({ protocol: 'RTSP', profileToken: token }, cb) : cam.getSnapshotUri({ profileToken: token }, cb))).then((r) => r.uri);

@@ -24,6 +24,14 @@ function makeCamera(overrides: Partial<OnvifCameraModel> = {}): OnvifCameraModel
 }
 
 /** Connect the agsh `onvif` client; resolves with the Cam once its connect callback succeeds. */
+/** What the onvif client parses a media profile into (its typings say `any`). */
+interface ParsedProfile {
+  $: { token: string };
+  name: string;
+  videoEncoderConfiguration: { encoding: string; resolution: { width: number; height: number }; rateControl: { frameRateLimit: number } };
+}
+const parsedProfiles = (cam: Cam): ParsedProfile[] => (cam.profiles ?? []) as unknown as ParsedProfile[];
+
 function connectCam(port: number, password = PASS): Promise<Cam> {
   return new Promise((resolve, reject) => {
     const cam: Cam = new Cam(
@@ -100,7 +108,7 @@ describe('OnvifServer with the agsh onvif client', () => {
     const info = await call<Record<string, unknown>>((cb) => cam.getDeviceInformation(cb));
     expect(info).toMatchObject({ manufacturer: 'SchoolCam Sim', model: 'SC-100', firmwareVersion: '1.2.3', serialNumber: 'SN-0001', hardwareId: 'HW-42' });
 
-    const profiles = (cam.profiles ?? []).map((p) => ({
+    const profiles = parsedProfiles(cam).map((p) => ({
       token: p.$.token,
       name: p.name,
       width: p.videoEncoderConfiguration.resolution.width,

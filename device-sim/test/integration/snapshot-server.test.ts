@@ -80,7 +80,7 @@ async function start(over: Partial<SnapshotServerOptions> = {}): Promise<{ serve
 
 function psnr(a: Uint8Array, b: Uint8Array): number {
   let se = 0;
-  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
   return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se);
 }
 

@@ -20,9 +20,21 @@ interface Reply {
 }
 
 const reader = new XMLParser({ removeNSPrefix: true, parseTagValue: false });
+interface ParsedMatch {
+  EndpointReference: { Address: string };
+  Scopes: string;
+  XAddrs: string;
+}
+interface ParsedReply {
+  Envelope: {
+    Header: { Action: string; RelatesTo: string; MessageID: string };
+    Body: { ProbeMatches?: { ProbeMatch: ParsedMatch }; ResolveMatches?: { ResolveMatch: ParsedMatch } };
+  };
+}
 function readReply(buf: Buffer): Reply {
-  const env = reader.parse(buf.toString()).Envelope;
+  const env = (reader.parse(buf.toString()) as ParsedReply).Envelope;
   const match = env.Body.ProbeMatches?.ProbeMatch ?? env.Body.ResolveMatches?.ResolveMatch;
+  if (!match) throw new Error('reply holds neither a ProbeMatch nor a ResolveMatch');
   return {
     action: env.Header.Action,
     relatesTo: env.Header.RelatesTo,
@@ -80,7 +92,7 @@ describe('WsDiscoveryResponder (directed probes on loopback)', () => {
 
   it('answers only the cameras whose scopes match, and reads devices() on every probe', async () => {
     const byLocation = await ask(responder.port, buildProbe({ messageId: 'urn:uuid:loc', scopes: ['onvif://www.onvif.org/location/zs-sokolov'] }));
-    expect(byLocation.map((r) => r.address)).toEqual([`urn:uuid:${cameras[0]!.uuid}`]);
+    expect(byLocation.map((r) => r.address)).toEqual([`urn:uuid:${cameras[0].uuid}`]);
     expect(await ask(responder.port, buildProbe({ messageId: 'urn:uuid:none', scopes: ['onvif://www.onvif.org/location/elsewhere'] }))).toEqual([]);
     devices = [];
     expect(await ask(responder.port, buildProbe({ messageId: 'urn:uuid:gone' }))).toEqual([]);
@@ -90,8 +102,8 @@ describe('WsDiscoveryResponder (directed probes on loopback)', () => {
     const probe = buildProbe({ messageId: 'urn:uuid:res' });
     const resolve = (addr: string) =>
       probe.replace(/<d:Probe>.*<\/d:Probe>/, `<d:Resolve><wsa:EndpointReference><wsa:Address>${addr}</wsa:Address></wsa:EndpointReference></d:Resolve>`);
-    const replies = await ask(responder.port, resolve(`urn:uuid:${cameras[1]!.uuid}`));
-    expect(replies).toMatchObject([{ action: WSD_ACTION.resolveMatches, relatesTo: 'urn:uuid:res', xaddrs: cameras[1]!.xaddr }]);
+    const replies = await ask(responder.port, resolve(`urn:uuid:${cameras[1].uuid}`));
+    expect(replies).toMatchObject([{ action: WSD_ACTION.resolveMatches, relatesTo: 'urn:uuid:res', xaddrs: cameras[1].xaddr }]);
     expect(await ask(responder.port, resolve('urn:uuid:unknown'))).toEqual([]);
   });
 
@@ -114,7 +126,7 @@ describe('WsDiscoveryResponder (directed probes on loopback)', () => {
       expect(mine[0]).toEqual(mine[1]);
     }
     responder.setDuplicates(false);
-    devices = [{ ...cameras[0]!, duplicates: true }, { ...cameras[1]!, zeroXAddrs: true }];
+    devices = [{ ...cameras[0], duplicates: true }, { ...cameras[1], zeroXAddrs: true }];
     const perCamera = await ask(responder.port, buildProbe({ messageId: 'urn:uuid:d2' }));
     expect(perCamera.filter((r) => r.address.endsWith('01'))).toHaveLength(2);
     expect(perCamera.filter((r) => r.address.endsWith('02')).map((r) => r.xaddrs)).toEqual(['http://0.0.0.0:8002/onvif/device_service']);

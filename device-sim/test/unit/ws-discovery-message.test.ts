@@ -54,7 +54,7 @@ function probe(xml: string): Extract<DiscoveryRequest, { kind: 'probe' }> {
 const reader = new XMLParser({ ignoreAttributes: false, removeNSPrefix: true, parseTagValue: false });
 function read(xml: string): Record<string, Record<string, unknown>> {
   expect(XMLValidator.validate(xml)).toBe(true);
-  return reader.parse(xml).Envelope;
+  return (reader.parse(xml) as { Envelope: Record<string, Record<string, unknown>> }).Envelope;
 }
 
 describe('parseDiscoveryRequest', () => {
@@ -136,7 +136,7 @@ describe('scope matching (WS-Discovery 2005/04 §5.1)', () => {
     ['onvif://other.org/location', false],
     ['http://www.onvif.org/location', false],
   ])('rfc3986: %s matches the location scope → %s', (probeScope, expected) => {
-    expect(scopeMatchesRfc3986(probeScope, scopes[2]!)).toBe(expected);
+    expect(scopeMatchesRfc3986(probeScope, scopes[2])).toBe(expected);
   });
 
   it('requires every probe scope to match some camera scope; strcmp0 is exact; unknown MatchBy never matches', () => {
@@ -154,7 +154,7 @@ describe('reply building', () => {
   it('ProbeMatches: RelatesTo = the probe MessageID, one ProbeMatch with EPR, Types, Scopes, XAddrs, MetadataVersion', () => {
     const p = probe(ONVIF_NPM_PROBE);
     const env = read(buildProbeMatches({ ...device, metadataVersion: 3 }, p.messageId, seq));
-    const header = env.Header as Record<string, unknown>;
+    const header = env.Header;
     expect(header.RelatesTo).toBe('urn:uuid:abc-123');
     expect(header.Action).toBe(WSD_ACTION.probeMatches);
     expect(header.MessageID).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
@@ -172,7 +172,7 @@ describe('reply building', () => {
   it('escapes a hostile RelatesTo and XAddrs so the reply stays well-formed', () => {
     const evil = 'urn:x"></wsa:RelatesTo><evil a=\'1\'>&amp;\u0001';
     const env = read(buildProbeMatches({ ...device, xaddr: 'http://h/<x>&"' }, evil, seq));
-    expect((env.Header as Record<string, unknown>).RelatesTo).toBe('urn:x"></wsa:RelatesTo><evil a=\'1\'>&amp;');
+    expect((env.Header).RelatesTo).toBe('urn:x"></wsa:RelatesTo><evil a=\'1\'>&amp;');
     expect((env.Body as { ProbeMatches: { ProbeMatch: { XAddrs: string } } }).ProbeMatches.ProbeMatch.XAddrs).toBe('http://h/<x>&"');
   });
 
@@ -190,7 +190,7 @@ describe('reply building', () => {
       [buildResolveMatches(device, 'r', seq), WSD_ACTION.resolveMatches],
     ] as const) {
       const env = read(xml);
-      expect((env.Header as Record<string, unknown>).Action).toBe(action);
+      expect((env.Header).Action).toBe(action);
       expect(xml).toContain('<wsa:Address>urn:uuid:5f0c2a4e-1111-4222-8333-444455556666</wsa:Address>');
     }
   });

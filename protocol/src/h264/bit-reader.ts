@@ -35,7 +35,7 @@ export function unescapeRbsp(nal: Uint8Array): Uint8Array {
   let o = 0;
   let zeros = 0;
   for (let i = 0; i < n; i++) {
-    const b = nal[i]!;
+    const b = nal[i];
     if (zeros >= 2 && b === 3) {
       // The escape byte itself; the byte after it is data (§7.3.1 emulation_prevention_three_byte).
       zeros = 0;
@@ -83,7 +83,7 @@ export class BitReader {
   bit(): number {
     if (this.pos >= this.end) throw new H264ParseError(`read past end of RBSP (${this.data.length} bytes)`);
     const p = this.pos++;
-    return (this.data[p >>> 3]! >>> (7 - (p & 7))) & 1;
+    return (this.data[p >>> 3] >>> (7 - (p & 7))) & 1;
   }
 
   /** Boolean flag, `u(1)`. */
@@ -135,7 +135,7 @@ export class BitReader {
     let last = this.data.length - 1;
     while (last >= 0 && this.data[last] === 0) last--;
     if (last < 0) return false;
-    const byte = this.data[last]!;
+    const byte = this.data[last];
     let stopBit = last * 8 + 7;
     for (let b = byte; (b & 1) === 0; b >>>= 1) stopBit--;
     return this.pos < stopBit;

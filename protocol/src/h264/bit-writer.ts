@@ -83,7 +83,7 @@ export class BitWriter {
    */
   bytes(src: Uint8Array): this {
     if (this.accBits !== 0) {
-      for (let i = 0; i < src.length; i++) this.u(8, src[i]!);
+      for (let i = 0; i < src.length; i++) this.u(8, src[i]);
       return this;
     }
     this.ensure(src.length);
@@ -128,7 +128,7 @@ export function rbspToNal(header: number, rbsp: Uint8Array): Uint8Array {
   let extra = 0;
   let zeros = 0;
   for (let i = 0; i < n; i++) {
-    const b = rbsp[i]!;
+    const b = rbsp[i];
     if (zeros >= 2 && b <= 3) {
       extra++;
       zeros = 0;
@@ -145,7 +145,7 @@ export function rbspToNal(header: number, rbsp: Uint8Array): Uint8Array {
     let o = 1;
     zeros = 0;
     for (let i = 0; i < n; i++) {
-      const b = rbsp[i]!;
+      const b = rbsp[i];
       if (zeros >= 2 && b <= 3) {
         out[o++] = 3;
         zeros = 0;

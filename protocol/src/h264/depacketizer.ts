@@ -55,7 +55,7 @@ export class H264Depacketizer {
 
   private consume(payload: Buffer): void {
     if (payload.length < 1) throw new H264DepacketizeError('empty RTP payload');
-    const type = payload[0]! & 0x1f;
+    const type = payload[0] & 0x1f;
     if (type >= 1 && type <= 23) {
       this.add(payload);
     } else if (type === NalType.StapA) {
@@ -70,11 +70,11 @@ export class H264Depacketizer {
       }
     } else if (type === NalType.FuA) {
       if (payload.length < 3) throw new H264DepacketizeError('truncated FU-A');
-      const fuHeader = payload[1]!;
+      const fuHeader = payload[1];
       const start = (fuHeader & 0x80) !== 0;
       const end = (fuHeader & 0x40) !== 0;
       if (start) {
-        const header = Buffer.of((payload[0]! & 0xe0) | (fuHeader & 0x1f));
+        const header = Buffer.of((payload[0] & 0xe0) | (fuHeader & 0x1f));
         this.fuParts = [header];
         this.fuBytes = 1;
       } else if (!this.fuParts) {

@@ -12,7 +12,7 @@ export const NalType = {
 } as const;
 
 export function nalType(nal: Uint8Array): number {
-  return nal[0]! & 0x1f;
+  return nal[0] & 0x1f;
 }
 
 /**

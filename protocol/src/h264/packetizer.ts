@@ -42,7 +42,7 @@ export class H264Packetizer {
     let pending: Buffer[] = [];
     let pendingSize = 1; // STAP-A header byte
     const flush = (): void => {
-      if (pending.length === 1) payloads.push(pending[0]!);
+      if (pending.length === 1) payloads.push(pending[0]);
       else if (pending.length > 1) payloads.push(stapA(pending));
       pending = [];
       pendingSize = 1;
@@ -93,7 +93,7 @@ function stapA(nalus: readonly Buffer[]): Buffer {
   let nri = 0;
   for (const n of nalus) {
     size += 2 + n.length;
-    nri = Math.max(nri, n[0]! & 0x60);
+    nri = Math.max(nri, n[0] & 0x60);
   }
   const out = Buffer.allocUnsafe(size);
   out[0] = nri | NalType.StapA; // F=0, NRI = max of aggregated units (RFC 6184 §5.7.1)
@@ -107,7 +107,7 @@ function stapA(nalus: readonly Buffer[]): Buffer {
 }
 
 function fragment(nal: Buffer, maxPayload: number, out: Buffer[]): void {
-  const header = nal[0]!;
+  const header = nal[0];
   const indicator = (header & 0xe0) | NalType.FuA;
   const type = header & 0x1f;
   const chunk = maxPayload - 2;

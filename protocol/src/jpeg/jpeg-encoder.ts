@@ -97,8 +97,8 @@ function buildCodes(spec: HuffSpec): HuffCodes {
   let next = 0;
   let k = 0;
   for (let len = 1; len <= 16; len++) {
-    for (let i = 0; i < spec.bits[len - 1]!; i++) {
-      const sym = spec.values[k++]!;
+    for (let i = 0; i < spec.bits[len - 1]; i++) {
+      const sym = spec.values[k++];
       code[sym] = next++;
       size[sym] = len;
     }
@@ -135,10 +135,10 @@ function quantTables(quality: number): QuantTables {
   const make = (base: readonly number[]): { zz: Uint8Array; div: Float32Array } => {
     const natural = base.map((q) => Math.min(255, Math.max(1, Math.floor((q * scale + 50) / 100))));
     const zz = new Uint8Array(64);
-    for (let k = 0; k < 64; k++) zz[k] = natural[ZIGZAG[k]!]!;
+    for (let k = 0; k < 64; k++) zz[k] = natural[ZIGZAG[k]]!;
     const div = new Float32Array(64);
     for (let row = 0; row < 8; row++) {
-      for (let col = 0; col < 8; col++) div[row * 8 + col] = 1 / (natural[row * 8 + col]! * AAN_SCALE[row]! * AAN_SCALE[col]! * 8);
+      for (let col = 0; col < 8; col++) div[row * 8 + col] = 1 / (natural[row * 8 + col] * AAN_SCALE[row] * AAN_SCALE[col] * 8);
     }
     return { zz, div };
   };
@@ -176,8 +176,8 @@ function padPlane(
   for (let y = 0; y < h; y++) {
     const s = offset + y * w;
     const d = y * pw;
-    for (let x = 0; x < w; x++) out[d + x] = lut[src[s + x]!]!;
-    const last = out[d + w - 1]!;
+    for (let x = 0; x < w; x++) out[d + x] = lut[src[s + x]]!;
+    const last = out[d + w - 1];
     out.fill(last, d + w, d + pw);
   }
   for (let y = h; y < ph; y++) out.copyWithin(y * pw, (h - 1) * pw, h * pw);
@@ -253,8 +253,8 @@ function fdctQuantise(div: Float32Array): void {
   for (let row = 0; row < 64; row += 8) fdct8(d, row, 1);
   for (let col = 0; col < 8; col++) fdct8(d, col, 8);
   for (let k = 0; k < 64; k++) {
-    const n = ZIGZAG[k]!;
-    quantised[k] = Math.round(d[n]! * div[n]!);
+    const n = ZIGZAG[k];
+    quantised[k] = Math.round(d[n] * div[n]);
   }
 }
 
@@ -268,14 +268,14 @@ function fdct8(d: Float32Array, at: number, step: number): void {
   const i5 = at + 5 * step;
   const i6 = at + 6 * step;
   const i7 = at + 7 * step;
-  const t0 = d[i0]! + d[i7]!;
-  const t7 = d[i0]! - d[i7]!;
-  const t1 = d[i1]! + d[i6]!;
-  const t6 = d[i1]! - d[i6]!;
-  const t2 = d[i2]! + d[i5]!;
-  const t5 = d[i2]! - d[i5]!;
-  const t3 = d[i3]! + d[i4]!;
-  const t4 = d[i3]! - d[i4]!;
+  const t0 = d[i0] + d[i7];
+  const t7 = d[i0] - d[i7];
+  const t1 = d[i1] + d[i6];
+  const t6 = d[i1] - d[i6];
+  const t2 = d[i2] + d[i5];
+  const t5 = d[i2] - d[i5];
+  const t3 = d[i3] + d[i4];
+  const t4 = d[i3] - d[i4];
   let t10 = t0 + t3;
   const t13 = t0 - t3;
   let t11 = t1 + t2;
@@ -303,33 +303,33 @@ function fdct8(d: Float32Array, at: number, step: number): void {
 /** Loads the 8x8 block at `at` (stride `stride`) into `block`, level-shifted (T.81 §A.3.1). */
 function loadBlock(plane: Uint8Array, at: number, stride: number): void {
   for (let r = 0, i = 0; r < 8; r++, at += stride) {
-    for (let c = 0; c < 8; c++, i++) block[i] = plane[at + c]! - 128;
+    for (let c = 0; c < 8; c++, i++) block[i] = plane[at + c] - 128;
   }
 }
 
 /** Huffman-codes `quantised` (T.81 §F.1.2.1 DC difference, §F.1.2.2 AC run/size); returns the DC. */
 function encodeBlock(w: JpegWriter, prevDc: number, dc: HuffCodes, ac: HuffCodes): number {
-  const q0 = quantised[0]!;
+  const q0 = quantised[0];
   // With 8-bit samples the DC fits 11 bits (T.81 Table F.1); clamping only guards rounding.
   const dcVal = q0 > 1023 ? 1023 : q0 < -1024 ? -1024 : q0;
   const diff = dcVal - prevDc;
   if (diff === 0) {
-    w.bits(dc.code[0]!, dc.size[0]!);
+    w.bits(dc.code[0], dc.size[0]);
   } else {
     const a = diff < 0 ? -diff : diff;
     const nb = 32 - Math.clz32(a);
-    w.bits(dc.code[nb]!, dc.size[nb]!);
+    w.bits(dc.code[nb], dc.size[nb]);
     w.bits(diff < 0 ? diff + (1 << nb) - 1 : diff, nb);
   }
   let run = 0;
   for (let k = 1; k < 64; k++) {
-    let v = quantised[k]!;
+    let v = quantised[k];
     if (v === 0) {
       run++;
       continue;
     }
     while (run > 15) {
-      w.bits(ac.code[0xf0]!, ac.size[0xf0]!); // ZRL
+      w.bits(ac.code[0xf0], ac.size[0xf0]); // ZRL
       run -= 16;
     }
     // Baseline AC magnitudes are at most 10 bits (T.81 Table F.2).
@@ -338,11 +338,11 @@ function encodeBlock(w: JpegWriter, prevDc: number, dc: HuffCodes, ac: HuffCodes
     const a = v < 0 ? -v : v;
     const nb = 32 - Math.clz32(a);
     const sym = (run << 4) | nb;
-    w.bits(ac.code[sym]!, ac.size[sym]!);
+    w.bits(ac.code[sym], ac.size[sym]);
     w.bits(v < 0 ? v + (1 << nb) - 1 : v, nb);
     run = 0;
   }
-  if (run > 0) w.bits(ac.code[0]!, ac.size[0]!); // EOB
+  if (run > 0) w.bits(ac.code[0], ac.size[0]); // EOB
   return dcVal;
 }
 

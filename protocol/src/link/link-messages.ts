@@ -115,8 +115,8 @@ export const gatewayAuthValue = (gatewayId: string, secret: string): string =>
 export function parseGatewayAuth(value: string | undefined): { gatewayId: string; secret: string } | undefined {
   const m = /^Bearer ([A-Za-z0-9_-]{1,256})\.([A-Za-z0-9_-]{1,512})$/.exec(value ?? '');
   if (!m) return undefined;
-  const gatewayId = Buffer.from(m[1]!, 'base64url').toString();
-  const secret = Buffer.from(m[2]!, 'base64url').toString();
+  const gatewayId = Buffer.from(m[1], 'base64url').toString();
+  const secret = Buffer.from(m[2], 'base64url').toString();
   return gatewayId && secret ? { gatewayId, secret } : undefined;
 }
 

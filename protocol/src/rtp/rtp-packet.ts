@@ -23,12 +23,12 @@ export const MAX_RTP_PACKET = 65_535;
 export function parseRtp(buf: Buffer): RtpPacket {
   if (buf.length < 12) throw new RtpParseError(`packet of ${buf.length} bytes is shorter than the RTP header`);
   if (buf.length > MAX_RTP_PACKET) throw new RtpParseError(`packet of ${buf.length} bytes exceeds ${MAX_RTP_PACKET}`);
-  const b0 = buf[0]!;
+  const b0 = buf[0];
   if (b0 >> 6 !== 2) throw new RtpParseError(`RTP version ${b0 >> 6} is not 2`);
   const padding = (b0 & 0x20) !== 0;
   const extension = (b0 & 0x10) !== 0;
   const csrcCount = b0 & 0x0f;
-  const b1 = buf[1]!;
+  const b1 = buf[1];
   let offset = 12;
   const csrcs: number[] = [];
   if (buf.length < offset + csrcCount * 4) throw new RtpParseError('CSRC list runs past the packet');
@@ -44,7 +44,7 @@ export function parseRtp(buf: Buffer): RtpPacket {
   }
   let end = buf.length;
   if (padding) {
-    const pad = buf[buf.length - 1]!;
+    const pad = buf[buf.length - 1];
     if (pad === 0 || end - pad < offset) throw new RtpParseError(`bad padding length ${pad}`);
     end -= pad;
   }

@@ -29,7 +29,7 @@ export function parseAuthHeader(value: string): AuthParams | undefined {
   if (value.length > MAX_AUTH_HEADER) return undefined;
   const m = /^\s*([A-Za-z][A-Za-z0-9-]*)(?:\s+([\s\S]*))?$/.exec(value);
   if (!m) return undefined;
-  const scheme = m[1]!;
+  const scheme = m[1];
   const rest = m[2] ?? '';
   // Object.create(null): a param named __proto__ must not reach the prototype.
   const params: Record<string, string> = Object.create(null) as Record<string, string>;

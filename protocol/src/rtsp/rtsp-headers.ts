@@ -29,11 +29,11 @@ export function parseTransport(value: string): TransportSpec[] | RtspError {
   const specs: TransportSpec[] = [];
   for (const raw of value.split(',')) {
     const parts = raw.split(';').map((p) => p.trim());
-    const proto = parts[0]!;
+    const proto = parts[0];
     const m = /^([A-Za-z]+\/[A-Za-z]+)(?:\/(TCP|UDP))?$/i.exec(proto);
     if (!m) return new RtspError('RTSP_BAD_HEADER_VALUE', `unsupported transport ${JSON.stringify(proto.slice(0, 32))}`);
     const spec: TransportSpec = {
-      protocol: m[1]!.toUpperCase(),
+      protocol: m[1].toUpperCase(),
       lowerTransport: (m[2]?.toUpperCase() ?? 'UDP') as 'TCP' | 'UDP',
       unicast: true,
     };
@@ -112,7 +112,7 @@ export interface SessionHeader {
 
 export function parseSession(value: string): SessionHeader | RtspError {
   const parts = value.split(';').map((p) => p.trim());
-  const id = parts[0]!;
+  const id = parts[0];
   // §3.4: session-id = 1*( ALPHA | DIGIT | safe ); we also allow a few extra chars cameras use.
   if (!/^[A-Za-z0-9$\-_.+!*'(),:~]{1,128}$/.test(id)) {
     return new RtspError('RTSP_BAD_HEADER_VALUE', `bad session id ${JSON.stringify(id.slice(0, 32))}`);

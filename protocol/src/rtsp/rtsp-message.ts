@@ -146,12 +146,12 @@ export class RtspStreamParser {
 
   private stepIdle(frames: RtspFrame[]): boolean {
     if (this.buf.length === 0) return false;
-    const first = this.buf[0]!;
+    const first = this.buf[0];
     if (first === DOLLAR) {
       if (this.buf.length < 4) return false;
       const length = this.buf.readUInt16BE(2);
       if (this.buf.length < 4 + length) return false;
-      frames.push({ kind: 'interleaved', channel: this.buf[1]!, payload: Buffer.from(this.buf.subarray(4, 4 + length)) });
+      frames.push({ kind: 'interleaved', channel: this.buf[1], payload: Buffer.from(this.buf.subarray(4, 4 + length)) });
       this.consume(4 + length);
       return true;
     }
@@ -274,7 +274,7 @@ function contentLength(headers: readonly RtspHeader[]): number | RtspError {
   if (values.length === 0) return 0; // RFC 2326 §4.3: no Content-Length means no body.
   const distinct = new Set(values.map((v) => v.trim()));
   if (distinct.size > 1) return new RtspError('RTSP_BAD_HEADER', 'conflicting Content-Length headers');
-  const value = values[0]!.trim();
+  const value = values[0].trim();
   // Digits only: "-1", "+5", "1e3" and "" all rejected (gortsplib crash 5859c9cb).
   if (!/^\d{1,10}$/.test(value)) return new RtspError('RTSP_BAD_HEADER', `bad Content-Length ${JSON.stringify(value.slice(0, 16))}`);
   const n = Number(value);

@@ -548,7 +548,7 @@ class ServerConnection {
     const full = pathOf(url);
     const m = full === undefined ? null : /^(.*?)\/?trackID=(\d{1,3})$/.exec(full);
     if (!m) return { statusCode: 404 };
-    const path = m[1]!;
+    const path = m[1];
     const trackId = Number(m[2]);
     const source = this.server.opts.resolve(path);
     if (!source || !hasTrack(source.describe(), trackId)) return { statusCode: 404 };

@@ -114,10 +114,10 @@ export function parseSdp(text: string): SdpSession {
     const line = rawLine.trimEnd();
     if (line.length === 0) continue;
     if (line.length > MAX_SDP_LINE) throw new SdpParseError('SDP_TOO_LARGE', `SDP line longer than ${MAX_SDP_LINE} characters`);
-    if (line.length < 2 || line[1] !== '=' || !/^[a-zA-Z]$/.test(line[0]!)) {
+    if (line.length < 2 || line[1] !== '=' || !/^[a-zA-Z]$/.test(line[0])) {
       throw new SdpParseError('SDP_BAD_LINE', `malformed SDP line ${JSON.stringify(line.slice(0, 40))}`);
     }
-    const type = line[0]!;
+    const type = line[0];
     const value = line.slice(2);
     if (session.version < 0) {
       // §5: the description starts with v=; only version 0 exists.
@@ -198,7 +198,7 @@ function parseMediaLine(value: string): SdpMediaSection {
   const section: SdpMediaSection = {
     type: f[0],
     port,
-    protocol: f[2]!,
+    protocol: f[2],
     formats: f.slice(3),
     bandwidths: [],
     attributes: [],
@@ -266,7 +266,7 @@ export function getRtpmap(media: SdpMediaSection, payloadType: number): Rtpmap |
     if (!m || Number(m[1]) !== payloadType) continue;
     const clockRate = Number(m[3]);
     if (clockRate <= 0) return undefined;
-    const out: Rtpmap = { payloadType, encodingName: m[2]!, clockRate };
+    const out: Rtpmap = { payloadType, encodingName: m[2], clockRate };
     if (m[4] !== undefined) out.channels = Number(m[4]);
     return out;
   }
@@ -278,7 +278,7 @@ export function getFmtp(media: SdpMediaSection, payloadType: number): string | u
   for (const a of media.attributes) {
     if (a.name !== 'fmtp' || a.value === undefined) continue;
     const m = /^\s*(\d{1,3})\s+([\s\S]*)$/.exec(a.value);
-    if (m && Number(m[1]) === payloadType) return m[2]!.trim();
+    if (m && Number(m[1]) === payloadType) return m[2].trim();
   }
   return undefined;
 }

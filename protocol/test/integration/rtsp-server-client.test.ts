@@ -63,7 +63,7 @@ describe('RtspServer + RtspClient over 127.0.0.1', () => {
     });
     await waitFor(() => seqs.length >= 10, 5000, '10 RTP packets');
     // In order and without gaps: TCP interleaving loses nothing for a client that keeps up.
-    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1]! + 1) & 0xffff);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] + 1) & 0xffff);
     expect(source.subscribers.size).toBe(1);
   });
 

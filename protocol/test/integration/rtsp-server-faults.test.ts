@@ -32,7 +32,7 @@ describe('RtspServer RTP over UDP unicast', () => {
     });
     await waitFor(() => seqs.length >= 10, 5000, '10 RTP packets over UDP');
     // Loopback UDP at this rate loses nothing; a gap would mean a server-side bug.
-    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1]! + 1) & 0xffff);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] + 1) & 0xffff);
     expect(source.subscribers.size).toBe(1);
     expect(server.udpPorts![0] % 2).toBe(0);
     expect(server.udpPorts![1]).toBe(server.udpPorts![0] + 1);

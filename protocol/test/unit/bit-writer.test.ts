@@ -33,9 +33,9 @@ function write(list: readonly Op[]): Uint8Array {
 function forbiddenPattern(nal: Uint8Array): number {
   for (let i = 0; i + 2 < nal.length; i++) {
     if (nal[i] !== 0 || nal[i + 1] !== 0) continue;
-    if (nal[i + 2]! < 3) return i;
+    if (nal[i + 2] < 3) return i;
     // An escape must be followed by a byte that needed it (≤ 3) or end the unit.
-    if (nal[i + 2] === 3 && i + 3 < nal.length && nal[i + 3]! > 3) return i;
+    if (nal[i + 2] === 3 && i + 3 < nal.length && nal[i + 3] > 3) return i;
   }
   return -1;
 }

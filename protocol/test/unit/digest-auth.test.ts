@@ -68,7 +68,7 @@ describe('ServerAuth + DigestClientState', () => {
 
   it('accepts the legacy no-qop Digest form', () => {
     const server = new ServerAuth({ mode: 'digest', realm: 'cams', users });
-    const nonce = parseWwwAuthenticate(server.challenge())[0]!.params.nonce!;
+    const nonce = parseWwwAuthenticate(server.challenge())[0].params.nonce;
     const response = computeDigestResponse({ username: 'alice', password: 'wonder land', realm: 'cams', method: 'SETUP', uri: 'rtsp://h/c', nonce });
     const header = `Digest username="alice", realm="cams", nonce="${nonce}", uri="rtsp://h/c", response="${response}"`;
     expect(server.verify('SETUP', header)).toEqual({ ok: true, username: 'alice' });
@@ -83,7 +83,7 @@ describe('ServerAuth + DigestClientState', () => {
     expect(server.verify('DESCRIBE', unknown)).toMatchObject({ ok: false, reason: 'credentials' });
     const forged = DigestClientState.fromChallenges([{ scheme: 'Digest', params: { realm: 'cams', nonce: 'ab'.repeat(32) } }], 'alice', 'wonder land')!;
     expect(server.verify('DESCRIBE', forged.authorization('DESCRIBE', 'rtsp://h/c'))).toMatchObject({ ok: false, reason: 'nonce' });
-    const otherRealm = DigestClientState.fromChallenges([{ scheme: 'Digest', params: { ...challenges[0]!.params, realm: 'x' } }], 'alice', 'wonder land')!;
+    const otherRealm = DigestClientState.fromChallenges([{ scheme: 'Digest', params: { ...challenges[0].params, realm: 'x' } }], 'alice', 'wonder land')!;
     expect(server.verify('DESCRIBE', otherRealm.authorization('DESCRIBE', 'rtsp://h/c'))).toMatchObject({ ok: false, reason: 'realm' });
     expect(server.verify('DESCRIBE', undefined)).toMatchObject({ ok: false, reason: 'missing' });
     expect(server.verify('DESCRIBE', basicAuthorization('alice', 'wonder land'))).toMatchObject({ ok: false, reason: 'scheme' });

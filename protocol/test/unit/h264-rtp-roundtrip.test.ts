@@ -50,8 +50,8 @@ describe('H264Packetizer + H264Depacketizer', () => {
     const aus = [];
     for (const pkt of seq.packets(packetizer.packetize([nal(NalType.IdrSlice, 3000)]), 0)) aus.push(...depack.push(parseRtp(pkt)));
     expect(aus).toHaveLength(1);
-    expect(aus[0]!.nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
-    expect(aus[0]!.keyframe).toBe(true);
+    expect(aus[0].nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
+    expect(aus[0].keyframe).toBe(true);
   });
 
   it('keeps the SPS before the PPS when only the PPS is missing in-band', () => {
@@ -59,18 +59,18 @@ describe('H264Packetizer + H264Depacketizer', () => {
     packetizer.setParameterSets(sps, pps);
     const depack = new H264Depacketizer();
     const units = new RtpSequencer(96).packets(packetizer.packetize([sps, nal(NalType.IdrSlice, 3000)]), 0).flatMap((p) => depack.push(parseRtp(p)));
-    expect(units[0]!.nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
+    expect(units[0].nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
   });
 
   it('drops access unit delimiters and learns parameter sets from the stream', () => {
     const packetizer = new H264Packetizer();
     const first = packetizer.packetize([Buffer.from([0x09, 0xf0]), sps, pps, nal(NalType.IdrSlice, 50)]);
     expect(first).toHaveLength(1); // one STAP-A
-    expect(first[0]![0]! & 0x1f).toBe(NalType.StapA);
+    expect(first[0][0] & 0x1f).toBe(NalType.StapA);
     const later = packetizer.packetize([nal(NalType.IdrSlice, 50)]);
     const depack = new H264Depacketizer();
     const aus = new RtpSequencer(96).packets(later, 0).flatMap((p) => depack.push(parseRtp(p)));
-    expect(aus[0]!.nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
+    expect(aus[0].nalus.map(nalType)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
   });
 
   it('closes an access unit on a timestamp change when the camera never sets the marker', () => {
@@ -79,7 +79,7 @@ describe('H264Packetizer + H264Depacketizer', () => {
     expect(depack.push(mk(1, 100))).toHaveLength(0);
     const done = depack.push(mk(2, 200));
     expect(done).toHaveLength(1);
-    expect(done[0]!.timestamp).toBe(100);
+    expect(done[0].timestamp).toBe(100);
   });
 
   it('counts lost packets and drops the NAL unit whose fragment was lost', () => {
@@ -90,7 +90,7 @@ describe('H264Packetizer + H264Depacketizer', () => {
     const aus = pkts.flatMap((p) => depack.push(parseRtp(p)));
     expect(depack.lost).toBe(1);
     expect(aus).toHaveLength(1);
-    expect(aus[0]!.nalus.map((n) => n.length)).toEqual([100]);
+    expect(aus[0].nalus.map((n) => n.length)).toEqual([100]);
   });
 
   it('never throws anything but typed errors on random payloads', () => {

@@ -42,7 +42,7 @@ function planePsnr(a: Uint8Array, b: Uint8Array, offset: number, w: number, h: n
   let n = 0;
   for (let y = region.y0; y < region.y1; y++) {
     for (let x = region.x0; x < region.x1; x++) {
-      const d = a[offset + y * w + x]! - b[offset + y * w + x]!;
+      const d = a[offset + y * w + x] - b[offset + y * w + x];
       se += d * d;
       n++;
     }
@@ -134,12 +134,12 @@ describe('encodeJpegI420', () => {
     for (let y = 0; y < h; y++) input.fill(235, y * w + w / 2, (y + 1) * w); // white right (Y=235)
     const r = await decodeJpeg(encodeJpegI420(input, w, h), 'yuvj420p');
     expect(r.code).toBe(0);
-    const at = (x: number, y: number): number => r.stdout[y * w + x]!;
+    const at = (x: number, y: number): number => r.stdout[y * w + x];
     // Sample away from the edge, where quantisation ringing lives.
     expect(Math.abs(at(4, 16) - 0)).toBeLessThanOrEqual(2);
     expect(Math.abs(at(w - 5, 16) - 255)).toBeLessThanOrEqual(2);
     // Neutral chroma stays neutral.
-    expect(Math.abs(r.stdout[w * h + 5]! - 128)).toBeLessThanOrEqual(1);
+    expect(Math.abs(r.stdout[w * h + 5] - 128)).toBeLessThanOrEqual(1);
   });
 
   it('passes full-range input through unchanged when limitedRange is false', async () => {

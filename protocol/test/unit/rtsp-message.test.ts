@@ -91,7 +91,7 @@ describe('RtspStreamParser', () => {
   it('accepts bare LF line ends, folded headers and repeated spaces in the status line', () => {
     const { frames, error } = parseAll([Buffer.from('RTSP/1.0   401   Unauthorized\nCSeq: 3\nWWW-Authenticate: Digest realm="a",\n\tnonce="b"\nWWW-Authenticate: Basic realm="a"\n\n')]);
     expect(error).toBeUndefined();
-    const res = frames[0]!;
+    const res = frames[0];
     expect(res.kind === 'response' && res.statusCode).toBe(401);
     expect(res.kind === 'response' && getHeaders(res.headers, 'www-authenticate')).toEqual(['Digest realm="a", nonce="b"', 'Basic realm="a"']);
   });
@@ -214,7 +214,7 @@ describe('Transport and Session headers', () => {
       { protocol: 'RTP/AVP', lowerTransport: 'TCP', unicast: true, interleaved: [2, 3], mode: 'PLAY' },
       { protocol: 'RTP/AVP', lowerTransport: 'UDP', unicast: true, clientPort: [5000, 5001] },
     ]);
-    expect(formatTransport((specs as never[])[0]!)).toBe('RTP/AVP/TCP;unicast;interleaved=2-3;mode=PLAY');
+    expect(formatTransport((specs as never[])[0])).toBe('RTP/AVP/TCP;unicast;interleaved=2-3;mode=PLAY');
   });
 
   it.each(['RTP/AVP/TCP;interleaved=', 'RTP/AVP/TCP;interleaved=255-256', 'RTP/AVP;client_port=99999', 'garbage'])('rejects %j with a typed error', (v) => {

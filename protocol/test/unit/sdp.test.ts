@@ -62,7 +62,7 @@ describe('parseSdp', () => {
     const fmtp = parseH264Fmtp(getFmtp(video, 96)!);
     expect(fmtp.packetizationMode).toBe(1);
     expect(fmtp.profileLevelId).toBe('420029');
-    expect(fmtp.spropParameterSets.map((b) => b[0]! & 0x1f)).toEqual([7, 8]);
+    expect(fmtp.spropParameterSets.map((b) => b[0] & 0x1f)).toEqual([7, 8]);
   });
 
   it('round-trips: parse(serialize(parse(x))) equals parse(x)', () => {
@@ -127,7 +127,7 @@ describe('parseSdp', () => {
 
   it('ignores an rtpmap with clock rate 0 instead of dividing by it later', () => {
     const s = parseSdp(readFileSync(`${corpusDir}/rtpmap-zero-clock.sdp`, 'utf8'));
-    expect(getRtpmap(s.media[0]!, 96)).toBeUndefined();
+    expect(getRtpmap(s.media[0], 96)).toBeUndefined();
   });
 
   it('throws only SdpParseError on random input and on the kept corpus (fuzz)', () => {
@@ -159,8 +159,8 @@ describe('parseH264Fmtp', () => {
     const f = parseH264Fmtp(`96 packetization-mode=1;profile-level-id=42C00D;sprop-parameter-sets=${SPS.toString('base64')},${PPS.toString('base64')}`);
     expect(f.packetizationMode).toBe(1);
     expect(f.profileLevelId).toBe('42c00d');
-    expect(f.spropParameterSets[0]!.equals(SPS)).toBe(true);
-    expect(f.spropParameterSets[1]!.equals(PPS)).toBe(true);
+    expect(f.spropParameterSets[0].equals(SPS)).toBe(true);
+    expect(f.spropParameterSets[1].equals(PPS)).toBe(true);
   });
 
   it('defaults packetization-mode to 0 (RFC 6184 §8.1)', () => {
@@ -179,7 +179,7 @@ describe('buildH264Sdp', () => {
     expect(text).toContain('a=control:trackID=0\r\n');
     const s = parseSdp(text);
     expect(s.sessionName).toBe('cam1');
-    const m = s.media[0]!;
+    const m = s.media[0];
     expect(m.formats).toEqual(['96']);
     const fmtp = parseH264Fmtp(getFmtp(m, 96)!);
     expect(fmtp).toEqual({ packetizationMode: 1, profileLevelId: '42c00d', spropParameterSets: [SPS, PPS] });

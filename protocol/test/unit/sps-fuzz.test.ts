@@ -48,7 +48,7 @@ describe('parseSps fuzzing', () => {
           const bodyBits = (b.length - 4) * 8;
           for (const f of flips) {
             const bit = f % bodyBits;
-            b[4 + (bit >> 3)]! ^= 0x80 >> (bit & 7);
+            b[4 + (bit >> 3)] ^= 0x80 >> (bit & 7);
           }
           parsesOrRejects(b.subarray(0, 4 + (cut % b.length)));
         },

@@ -43,7 +43,7 @@ async function decode(annexB: Buffer, width: number, height: number, pixFmt: 'yu
 function expectBitExact(decoded: readonly Buffer[], clip: Clip, width: number): void {
   expect(decoded).toHaveLength(clip.pictures.length);
   decoded.forEach((frame, i) => {
-    const want = clip.pictures[i]!;
+    const want = clip.pictures[i];
     if (frame.equals(want)) return;
     const at = frame.findIndex((v, k) => v !== want[k]);
     throw new Error(`frame ${i} differs first at byte ${at} (row ${Math.floor(at / width)}): ${frame[at]} != ${want[at]}`);
@@ -69,9 +69,9 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     for (const f of clip.frames) {
       expect(nalTypes(f)).toEqual(f.keyframe ? [NalType.Sps, NalType.Pps, NalType.IdrSlice] : [NalType.NonIdrSlice]);
       // nal_ref_idc ≠ 0: every picture is a reference for the next P frame.
-      expect(f.nalus.at(-1)![0]! & 0x60).not.toBe(0);
+      expect(f.nalus.at(-1)![0] & 0x60).not.toBe(0);
       // I_PCM costs 384 bytes per macroblock; only the barcode, clock and block may change.
-      if (!f.keyframe) expect(f.nalus[0]!.length).toBeLessThan(12_000);
+      if (!f.keyframe) expect(f.nalus[0].length).toBeLessThan(12_000);
     }
 
     const decoded = await decode(clip.annexB, 640, 360);
@@ -80,7 +80,7 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     expect(barcodes(decoded, 640, 360)).toEqual(clip.captureMs);
     // Something below the barcode (clock, moving block) changes in every frame.
     for (let i = 1; i < decoded.length; i++) {
-      expect(decoded[i]!.subarray(640 * 16).equals(decoded[i - 1]!.subarray(640 * 16)), `frame ${i}`).toBe(false);
+      expect(decoded[i].subarray(640 * 16).equals(decoded[i - 1].subarray(640 * 16)), `frame ${i}`).toBe(false);
     }
     // Converted to full-range grey (as a canvas shows it: black 0, white 255) it still reads.
     const gray = await decode(clip.annexB, 640, 360, 'gray');
@@ -114,15 +114,15 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     const before = encodeClip(enc, 5);
     expect(before.frames.map((f) => f.keyframe)).toEqual([true, false, false, false, false]);
     enc.requestKeyframe();
-    const after = encodeClip(enc, 4, before.captureMs.at(-1)!);
+    const after = encodeClip(enc, 4, before.captureMs.at(-1));
     expect(after.frames.map((f) => f.keyframe)).toEqual([true, false, false, false]);
-    expect(nalTypes(after.frames[0]!)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
+    expect(nalTypes(after.frames[0])).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
     // Two IDRs back to back must carry different idr_pic_id (§7.4.3).
     enc.requestKeyframe();
-    const again = encodeClip(enc, 2, after.captureMs.at(-1)!);
+    const again = encodeClip(enc, 2, after.captureMs.at(-1));
     expect(again.frames.map((f) => f.keyframe)).toEqual([true, false]);
     enc.requestKeyframe();
-    const third = encodeClip(enc, 1, again.captureMs.at(-1)!);
+    const third = encodeClip(enc, 1, again.captureMs.at(-1));
 
     const whole = Buffer.concat([before.annexB, after.annexB, again.annexB, third.annexB]);
     const all = await decode(whole, 320, 240);

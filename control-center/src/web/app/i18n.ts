@@ -21,7 +21,7 @@ const STRINGS = {
 
 export type StringKey = keyof typeof STRINGS;
 
-export function t(lang: Lang, key: StringKey | string): string {
+export function t(lang: Lang, key: string): string {
   const entry = (STRINGS as Record<string, Record<Lang, string>>)[key];
   return entry ? entry[lang] : key;
 }

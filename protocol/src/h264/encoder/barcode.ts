@@ -91,7 +91,7 @@ export function readBarcode(pixels: ArrayLike<number>, width: number, height: nu
   let min = 255;
   let max = 0;
   for (let r = 0; r < SAMPLE_ROWS.length; r++) {
-    const rowStart = SAMPLE_ROWS[r]! * width;
+    const rowStart = SAMPLE_ROWS[r] * width;
     for (let i = 0; i < n; i++) {
       const v = sampleLuma(pixels, (rowStart + i * cw + (cw >> 1)) * channels, channels);
       samples[r * n + i] = v;
@@ -108,7 +108,7 @@ export function readBarcode(pixels: ArrayLike<number>, width: number, height: nu
   for (let i = 0; i < n; i++) {
     let bit = -1;
     for (let r = 0; r < SAMPLE_ROWS.length; r++) {
-      const v = samples[r * n + i]!;
+      const v = samples[r * n + i];
       if (Math.abs(v - mid) < margin) return null;
       const b = v > mid ? 1 : 0;
       if (bit !== -1 && b !== bit) return null;
@@ -120,9 +120,9 @@ export function readBarcode(pixels: ArrayLike<number>, width: number, height: nu
   const stopAt = n - STOP.length;
   for (let i = 0; i < STOP.length; i++) if (bits[stopAt + i] !== STOP[i]) return null;
   let ms = 0;
-  for (let i = 0; i < DATA_BITS; i++) ms = ms * 2 + bits[START.length + i]!;
+  for (let i = 0; i < DATA_BITS; i++) ms = ms * 2 + bits[START.length + i];
   let crc = 0;
-  for (let i = 0; i < CRC_BITS; i++) crc = crc * 2 + bits[START.length + DATA_BITS + i]!;
+  for (let i = 0; i < CRC_BITS; i++) crc = crc * 2 + bits[START.length + DATA_BITS + i];
   return crc === crc16(msBytes(ms)) ? ms : null;
 }
 
@@ -157,7 +157,7 @@ function crc16(bytes: readonly number[]): number {
 }
 
 function sampleLuma(pixels: ArrayLike<number>, at: number, channels: 1 | 4): number {
-  if (channels === 1) return pixels[at]!;
+  if (channels === 1) return pixels[at];
   // BT.601 weights in 8.8 fixed point; for the grey strip any weighting gives the same answer.
-  return (77 * pixels[at]! + 150 * pixels[at + 1]! + 29 * pixels[at + 2]!) >> 8;
+  return (77 * pixels[at] + 150 * pixels[at + 1] + 29 * pixels[at + 2]) >> 8;
 }

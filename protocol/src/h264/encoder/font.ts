@@ -165,7 +165,7 @@ export function drawText(
     const gx = x + c * GLYPH_ADVANCE * scale;
     if (gx >= planeWidth) break;
     for (let col = 0; col < GLYPH_WIDTH; col++) {
-      const bits = cols[col]!;
+      const bits = cols[col];
       if (bits === 0) continue;
       const x0 = Math.max(0, gx + col * scale);
       const x1 = Math.min(planeWidth, gx + (col + 1) * scale);

@@ -476,9 +476,9 @@ export class SyntheticH264Encoder {
     const mb = mbY * this.mbW + mbX;
     const hasA = mbX > 0;
     const hasB = mbY > 0;
-    if (hasA && hasB) return (this.nnz[mb - 1]! + this.nnz[mb - this.mbW]! + 1) >> 1;
-    if (hasA) return this.nnz[mb - 1]!;
-    if (hasB) return this.nnz[mb - this.mbW]!;
+    if (hasA && hasB) return (this.nnz[mb - 1] + this.nnz[mb - this.mbW] + 1) >> 1;
+    if (hasA) return this.nnz[mb - 1];
+    if (hasB) return this.nnz[mb - this.mbW];
     return 0;
   }
 
@@ -486,7 +486,7 @@ export class SyntheticH264Encoder {
   private flatLuma(mbX: number, mbY: number): number {
     const y = this.cur.y;
     let at = mbY * 16 * this.lumaStride + mbX * 16;
-    const v = y[at]!;
+    const v = y[at];
     for (let row = 0; row < 16; row++, at += this.lumaStride) {
       for (let i = at; i < at + 16; i++) if (y[i] !== v) return -1;
     }
@@ -497,8 +497,8 @@ export class SyntheticH264Encoder {
   private flatChroma(mbX: number, mbY: number): number {
     const { cb, cr } = this.cur;
     let at = mbY * 8 * this.chromaStride + mbX * 8;
-    const u = cb[at]!;
-    const v = cr[at]!;
+    const u = cb[at];
+    const v = cr[at];
     for (let row = 0; row < 8; row++, at += this.chromaStride) {
       for (let i = at; i < at + 8; i++) if (cb[i] !== u || cr[i] !== v) return -1;
     }

@@ -22,6 +22,8 @@ export const CenterConfig = Type.Object(
     viewerToken: Type.Optional(Type.String({ minLength: 16 })),
     loopbackOnly: Type.Boolean({ default: false }),
     upstreamLingerMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
+    /** Fan-out worker threads (each carries the feeds of some cameras). Default: one per core. */
+    fanoutShards: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
     gateways: Type.Array(GatewayBootstrap, { default: [] }),
   },

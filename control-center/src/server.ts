@@ -9,7 +9,7 @@ import { openDatabase, type Db } from './storage/database';
 import { GatewayStore } from './storage/gateway-store';
 import { CameraStore } from './storage/camera-store';
 import { GatewayLinkServer } from './link/gateway-link-server';
-import { Fanout } from './fanout/fanout';
+import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { ViewerSession } from './viewer/viewer-session';
 import { MAX_VIEWER_MESSAGE_BYTES } from './viewer/viewer-messages';
 import { buildWebAssets } from './web/web-bundle';
@@ -29,6 +29,10 @@ export interface ControlCenterOptions {
   gateways?: { id: string; schoolId: string; name: string; secret: string }[];
   /** Upstream linger after the last viewer leaves, ms. Default 5000. */
   upstreamLingerMs?: number;
+  /** Fan-out worker threads. Default: one per core. */
+  fanoutShards?: number;
+  /** Fan-out tuning and test hooks (see `FanoutOptions`). */
+  fanout?: Omit<FanoutOptions, 'peer' | 'upstreamLingerMs' | 'shards'>;
   logger?: Logger;
 }
 
@@ -50,12 +54,14 @@ export class ControlCenter {
     const log = opts.logger ?? pino({ name: 'control-center' });
     const viewerToken = opts.viewerToken ?? randomBytes(18).toString('base64url');
     const db = openDatabase(join(opts.dataDir ?? 'data', 'centre.sqlite'));
-    const opened: { link?: GatewayLinkServer; app?: FastifyInstance } = {};
+    const opened: { link?: GatewayLinkServer; app?: FastifyInstance; fanout?: Fanout } = {};
     try {
       return await ControlCenter.start(opts, log, viewerToken, db, opened);
     } catch (err) {
       // Failed to start: close what was opened (listener, sweep timer, database) before rejecting.
       opened.link?.close();
+      opened.fanout?.close();
+      await opened.fanout?.done;
       await opened.app?.close().catch(() => undefined);
       db.close();
       throw err;
@@ -67,14 +73,19 @@ export class ControlCenter {
     log: Logger,
     viewerToken: string,
     db: Db,
-    opened: { link?: GatewayLinkServer; app?: FastifyInstance },
+    opened: { link?: GatewayLinkServer; app?: FastifyInstance; fanout?: Fanout },
   ): Promise<ControlCenter> {
     const gateways = new GatewayStore(db);
     const cameras = new CameraStore(db);
     for (const g of opts.gateways ?? []) gateways.upsert(g);
     const link = new GatewayLinkServer(gateways, cameras, log.child({ module: 'centre:link' }));
     opened.link = link;
-    const fanout = new Fanout(link, { peer: { loopbackOnly: opts.loopbackOnly ?? false }, upstreamLingerMs: opts.upstreamLingerMs }, log.child({ module: 'centre:fanout' }));
+    const fanout = new Fanout(
+      link,
+      { ...opts.fanout, peer: { loopbackOnly: opts.loopbackOnly ?? false }, upstreamLingerMs: opts.upstreamLingerMs, shards: opts.fanoutShards },
+      log.child({ module: 'centre:fanout' }),
+    );
+    opened.fanout = fanout;
     link.attachFanout(fanout);
     const viewers = new Set<ViewerSession>();
     link.on('cameras', () => {
@@ -192,6 +203,7 @@ export class ControlCenter {
     for (const v of [...this.viewers]) v.close();
     this.fanout.close();
     this.link.close();
+    await this.fanout.done;
     await this.app.close();
     this.db.close();
   }

@@ -11,6 +11,8 @@ const StreamSettings = {
   height: Type.Optional(Type.Integer({ minimum: 32, maximum: 2160, multipleOf: 2 })),
   fps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
   gopSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
+  /** Average bitrate of the main profile, kbit/s (0: the bare picture). */
+  bitrateKbps: Type.Optional(Type.Number({ minimum: 0, maximum: 50_000 })),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   ptz: Type.Optional(Type.Boolean()),
@@ -66,6 +68,7 @@ export interface CameraSpec {
   height: number;
   fps: number;
   gopSeconds: number;
+  bitrateKbps: number;
   username: string;
   password: string | undefined;
   ptz: boolean;
@@ -77,7 +80,7 @@ export interface FleetSpec {
 }
 
 const checker = TypeCompiler.Compile(FleetFile);
-const BASE = { width: 640, height: 360, fps: 15, gopSeconds: 2, username: 'admin' };
+const BASE = { width: 640, height: 360, fps: 15, gopSeconds: 2, bitrateKbps: 0, username: 'admin' };
 
 /** Schools of the reference region (Karlovarský kraj), for `--cameras N`. */
 export const REFERENCE_SCHOOLS = [
@@ -115,6 +118,7 @@ export function resolveFleet(raw: unknown, overrides: Partial<typeof BASE> = {})
         height: cam.height,
         fps: cam.fps,
         gopSeconds: cam.gopSeconds,
+        bitrateKbps: cam.bitrateKbps,
         username: cam.username,
         password: cam.password,
         ptz: cam.ptz ?? false,

@@ -21,12 +21,18 @@ export interface StackOptions {
   logs?: 'inherit' | 'ignore';
   fps?: number;
   gopSeconds?: number;
+  /** Average bitrate of each camera's main profile, kbit/s. */
+  bitrateKbps?: number;
   width?: number;
   height?: number;
   /** Gateway pull linger, ms. */
   lingerMs?: number;
   /** Centre upstream linger, ms. */
   upstreamLingerMs?: number;
+  /** Checkout to run the parts from (default: this one), e.g. to measure a baseline. */
+  root?: string;
+  /** Extra Node.js flags for the centre's process (e.g. `--cpu-prof`). */
+  centreNodeArgs?: string[];
 }
 
 export type SimCameraJson = SimCameraInfo;
@@ -48,8 +54,8 @@ export interface Stack {
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const children: ChildProcess[] = [];
   const stdio = opts.logs ?? 'inherit';
-  const run = (args: string[], stdout: 'pipe' | 'ignore' = 'pipe'): ChildProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', stdout, stdio] });
+  const run = (args: string[], stdout: 'pipe' | 'ignore' = 'pipe', nodeArgs: string[] = []): ChildProcess => {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: opts.root ?? ROOT, stdio: ['ignore', stdout, stdio] });
     children.push(child);
     return child;
   };
@@ -61,6 +67,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', '--cameras', String(opts.cameras ?? 4), '--schools', String(opts.schools ?? 2)];
     if (opts.fps) simArgs.push('--fps', String(opts.fps));
     if (opts.gopSeconds) simArgs.push('--gop', String(opts.gopSeconds));
+    if (opts.bitrateKbps) simArgs.push('--bitrate', String(opts.bitrateKbps));
     if (opts.width) simArgs.push('--width', String(opts.width));
     if (opts.height) simArgs.push('--height', String(opts.height));
     const sim = run(simArgs);
@@ -76,7 +83,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       JSON.stringify({ host: '127.0.0.1', port: opts.port ?? 0, dataDir: opts.dataDir, viewerToken, loopbackOnly: true, logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? "info", upstreamLingerMs: opts.upstreamLingerMs ?? 5000, gateways }, null, 2),
       { mode: 0o600 },
     );
-    const centre = run(['control-center/src/cli.ts', '--json', '--config', centreConfig]);
+    const centre = run(['control-center/src/cli.ts', '--json', '--config', centreConfig], 'pipe', opts.centreNodeArgs);
     const centreInfo = (await firstJsonLine(centre, 'control centre')) as { url: string; pageUrl: string };
 
     const gatewayPids: number[] = [];

@@ -16,6 +16,8 @@ export interface SimCameraOptions {
   height?: number;
   fps?: number;
   gopSeconds?: number;
+  /** Average bitrate of the main profile, kbit/s; the sub profile gets a quarter. Default 0 (the bare picture). */
+  bitrateKbps?: number;
   username?: string;
   /** Random when absent. */
   password?: string;
@@ -86,6 +88,7 @@ export class SimCamera {
       height: o.height ?? 360,
       fps: o.fps ?? 15,
       gopSeconds: o.gopSeconds ?? 2,
+      bitrateKbps: o.bitrateKbps ?? 0,
       username: o.username ?? 'admin',
       password: o.password ?? randomBytes(9).toString('base64url'),
       ptz: o.ptz ?? false,
@@ -94,8 +97,8 @@ export class SimCamera {
     };
     const log = o.logger.child({ camera: opts.id });
     const label = asciiName(opts.name);
-    const main = new VideoStream({ name: label, width: opts.width, height: opts.height, fps: opts.fps, gopSeconds: opts.gopSeconds });
-    const sub = new VideoStream({ name: label, ...subSize(opts.width, opts.height), fps: opts.fps, gopSeconds: opts.gopSeconds });
+    const main = new VideoStream({ name: label, width: opts.width, height: opts.height, fps: opts.fps, gopSeconds: opts.gopSeconds, bitrateKbps: opts.bitrateKbps });
+    const sub = new VideoStream({ name: label, ...subSize(opts.width, opts.height), fps: opts.fps, gopSeconds: opts.gopSeconds, bitrateKbps: opts.bitrateKbps / 4 });
     const streams = new Map([
       ['main', main],
       ['sub', sub],

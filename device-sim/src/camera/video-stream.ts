@@ -10,6 +10,8 @@ export interface VideoStreamOptions {
   height: number;
   fps: number;
   gopSeconds: number;
+  /** Average bitrate to aim for, kbit/s (see `SyntheticEncoderOptions.bitrateKbps`). Default 0. */
+  bitrateKbps?: number;
 }
 
 type RtpListener = (trackId: number, packet: Buffer) => void;

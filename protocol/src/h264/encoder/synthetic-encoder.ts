@@ -38,6 +38,13 @@ export interface SyntheticEncoderOptions {
   name: string;
   /** IANA time zone of the on-screen clock. Default `'UTC'`. The barcode is always UTC epoch ms. */
   timeZone?: string;
+  /**
+   * Average bitrate to aim for, kbit/s. The picture alone is small (about 1 Mbit/s at
+   * 720p15); a real camera's sensor noise and motion make 2–4 Mbit/s. When set, a band of
+   * textured macroblocks below the clock changes every frame, as many as it takes to reach
+   * this rate on average (key frames included). Default 0: no band.
+   */
+  bitrateKbps?: number;
 }
 
 /** One encoded picture. */
@@ -148,6 +155,16 @@ export class SyntheticH264Encoder {
   private readonly clockScale: number;
   private readonly blockRow: number;
   private blockCol = -1;
+  /** Macroblocks of the noise band (raster order), and the encoder's progress through it. */
+  private readonly noiseMbs: Uint32Array;
+  private readonly noiseTarget: number;
+  private noiseCursor = 0;
+  private noisePerFrame = 0;
+  /** Bytes produced above the target so far (the rate controller's integral). */
+  private noiseDebt = 0;
+  /** Running estimate of a P frame's bytes without the band. */
+  private noiseBase = 0;
+  private noiseSeed = 0x9e3779b9;
   /** Per macroblock: 1 if something was drawn there this frame. */
   private readonly touched: Uint8Array;
   /**
@@ -229,6 +246,16 @@ export class SyntheticH264Encoder {
       h: GLYPH_HEIGHT * this.clockScale,
     };
     this.blockRow = Math.max(1, Math.floor(height / 16) - 2);
+    const bitrate = opts.bitrateKbps ?? 0;
+    if (!Number.isFinite(bitrate) || bitrate < 0) throw new RangeError(`bitrateKbps must be ≥ 0, got ${bitrate}`);
+    this.noiseTarget = (bitrate * 1000) / 8 / fps;
+    // The band starts one macroblock row below the clock, as wide as the picture, and holds
+    // about two frames' worth of texture: a key frame carries all of it, so a larger band would
+    // make key frames far bigger than a real camera's (several times a P frame, not 40 times).
+    const bandTop = (this.clockRect.y + this.clockRect.h + 15) >> 4;
+    const bandRoom = Math.max(0, this.blockRow - 1 - bandTop) * this.mbW;
+    this.noiseMbs = new Uint32Array(bitrate > 0 ? Math.min(bandRoom, Math.ceil((2 * this.noiseTarget) / 386)) : 0);
+    for (let i = 0; i < this.noiseMbs.length; i++) this.noiseMbs[i] = (bandTop + Math.floor(i / this.mbW)) * this.mbW + (i % this.mbW);
     this.cur.y.set(bg.y);
     this.cur.cb.set(bg.cb);
     this.cur.cr.set(bg.cr);
@@ -277,6 +304,7 @@ export class SyntheticH264Encoder {
       this.frameNum = (this.frameNum + 1) % 2 ** this.log2MaxFrameNum;
     }
     this.frameCount++;
+    if (this.noiseMbs.length > 0) this.steerNoise(nalus, keyframe);
     return { nalus, keyframe };
   }
 
@@ -324,6 +352,7 @@ export class SyntheticH264Encoder {
       TEXT_Y,
     );
     this.fillMb(this.blockCol, this.blockRow, BLOCK_Y, BLOCK_CB, BLOCK_CR);
+    this.drawNoise();
 
     // Barcode last, so nothing can overwrite it. It is drawn at the displayed width
     // (cell size = floor(width / 80) as the reader computes it) and copied into the
@@ -333,6 +362,64 @@ export class SyntheticH264Encoder {
       cur.y.set(this.barcodeScratch.subarray(row * this.width, (row + 1) * this.width), row * this.lumaStride);
     }
     this.touched.fill(1, 0, this.mbW);
+  }
+
+  /** Fills the next macroblocks of the noise band with fresh texture (coded I_PCM). */
+  private drawNoise(): void {
+    const n = Math.min(this.noisePerFrame, this.noiseMbs.length);
+    const { cur } = this;
+    let seed = this.noiseSeed;
+    for (let i = 0; i < n; i++) {
+      const mb = this.noiseMbs[this.noiseCursor];
+      this.noiseCursor = (this.noiseCursor + 1) % this.noiseMbs.length;
+      const mbX = mb % this.mbW;
+      const mbY = (mb - mbX) / this.mbW;
+      // xorshift32: four samples per step, kept in the limited range 16..235.
+      for (let y = mbY * 16; y < mbY * 16 + 16; y++) {
+        const at = y * this.lumaStride + mbX * 16;
+        for (let x = 0; x < 16; x += 4) {
+          seed ^= seed << 13;
+          seed ^= seed >>> 17;
+          seed ^= seed << 5;
+          cur.y[at + x] = 16 + ((seed & 0xff) % 220);
+          cur.y[at + x + 1] = 16 + (((seed >>> 8) & 0xff) % 220);
+          cur.y[at + x + 2] = 16 + (((seed >>> 16) & 0xff) % 220);
+          cur.y[at + x + 3] = 16 + ((seed >>> 24) % 220);
+        }
+      }
+      for (let y = mbY * 8; y < mbY * 8 + 8; y++) {
+        const at = y * this.chromaStride + mbX * 8;
+        for (let x = 0; x < 8; x += 2) {
+          seed ^= seed << 13;
+          seed ^= seed >>> 17;
+          seed ^= seed << 5;
+          cur.cb[at + x] = 96 + ((seed & 0xff) & 63);
+          cur.cb[at + x + 1] = 96 + (((seed >>> 8) & 0xff) & 63);
+          cur.cr[at + x] = 96 + (((seed >>> 16) & 0xff) & 63);
+          cur.cr[at + x + 1] = 96 + ((seed >>> 24) & 63);
+        }
+      }
+      this.touched[mb] = 1;
+    }
+    this.noiseSeed = seed;
+  }
+
+  /**
+   * Rate control for the noise band: next frame's macroblock count so the average over
+   * time meets the target. Key frames carry the whole band, so P frames pay them back.
+   */
+  private steerNoise(nalus: readonly Buffer[], keyframe: boolean): void {
+    let bytes = 0;
+    for (const n of nalus) bytes += n.length;
+    const PCM_BYTES = 386;
+    if (!keyframe) {
+      const base = Math.max(0, bytes - this.noisePerFrame * PCM_BYTES);
+      this.noiseBase = this.noiseBase === 0 ? base : this.noiseBase * 0.9 + base * 0.1;
+    }
+    const window = this.gopFrames * this.noiseTarget;
+    this.noiseDebt = clamp(this.noiseDebt + bytes - this.noiseTarget, -window, window);
+    const want = (this.noiseTarget - this.noiseBase - this.noiseDebt / Math.max(1, this.gopFrames)) / PCM_BYTES;
+    this.noisePerFrame = clamp(Math.round(want), 0, this.noiseMbs.length);
   }
 
   private clockText(ms: number): string {

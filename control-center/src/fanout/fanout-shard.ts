@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { unreachable } from '@schoolcam/protocol/link/link-messages';
 import { VideoSendPeer } from '@schoolcam/protocol/webrtc/werift-peer';
 import { CameraFeed, type FeedCounters, type FeedOptions } from './camera-feed';
-import { FanoutViewer, type PlayoutDelay, type SendCounters } from './fanout-viewer';
+import { FanoutViewer, type PlayoutDelay } from './fanout-viewer';
 import type { ShardEvent, ShardRequest, ShardResult, ShardStats } from './shard-messages';
 
 /** What a shard is started with (the worker's `workerData`). */
@@ -30,7 +30,9 @@ interface ViewerEntry {
 export class FanoutShard {
   private readonly feeds = new Map<string, CameraFeed>();
   private readonly viewers = new Map<string, ViewerEntry>();
-  private readonly counters: FeedCounters & SendCounters = { packetsIn: 0, keyframeRequests: 0, gopReplays: 0, packetsOut: 0, retransmissions: 0 };
+  private readonly counters: FeedCounters = { packetsIn: 0, keyframeRequests: 0, gopReplays: 0 };
+  /** What viewers that are gone had sent. */
+  private readonly gone = { sent: 0, resent: 0 };
   private closed = false;
 
   constructor(
@@ -95,7 +97,13 @@ export class FanoutShard {
   stats(): ShardStats {
     const resources: Record<string, number> = {};
     for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
-    return { feeds: this.feeds.size, viewers: this.viewers.size, ...this.counters, resources };
+    let packetsOut = this.gone.sent;
+    let retransmissions = this.gone.resent;
+    for (const { viewer } of this.viewers.values()) {
+      packetsOut += viewer.counts.sent;
+      retransmissions += viewer.counts.resent;
+    }
+    return { feeds: this.feeds.size, viewers: this.viewers.size, ...this.counters, packetsOut, retransmissions, resources };
   }
 
   /** Idempotent: every viewer and feed of the shard; settles when their sockets are closed. */
@@ -138,6 +146,7 @@ export class FanoutShard {
     for (const [id, e] of this.viewers) {
       if (e.feed !== feed) continue;
       e.released = true;
+      this.forget(e.viewer);
       void e.viewer.close();
       this.viewers.delete(id);
     }
@@ -151,7 +160,7 @@ export class FanoutShard {
       void peer.close();
       throw new ShardFailure('STREAM_ENDED', 'the camera stream ended while the viewer was starting');
     }
-    const viewer = new FanoutViewer(viewerId, peer, this.counters, this.opts.playoutDelay);
+    const viewer = new FanoutViewer(viewerId, peer, this.opts.playoutDelay);
     const entry: ViewerEntry = { viewer, feed, released: false };
     this.viewers.set(viewerId, entry);
     peer.onKeyframeRequest(() => feed.requestKeyframe());
@@ -177,7 +186,13 @@ export class FanoutShard {
     entry.released = true;
     this.viewers.delete(viewerId);
     entry.feed.removeViewer(entry.viewer);
+    this.forget(entry.viewer);
     return entry.viewer.close();
+  }
+
+  private forget(viewer: FanoutViewer): void {
+    this.gone.sent += viewer.counts.sent;
+    this.gone.resent += viewer.counts.resent;
   }
 
   /** The viewer's peer ended on its own: tell the facade, which ends the lease. */

@@ -46,7 +46,8 @@ export class ControlCenter {
     readonly viewerToken: string,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
-    private readonly fanout: Fanout,
+    /** The fan-out (diagnostics and tests: its shards' counters, placement, test hooks). */
+    readonly fanout: Fanout,
     private readonly viewers: Set<ViewerSession>,
   ) {}
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Fleet } from '../../device-sim/src/fleet';
 import { generatedFleet } from '../../device-sim/src/fleet-config';
-import { ControlCenter } from '../../control-center/src/server';
+import { ControlCenter, type ControlCenterOptions } from '../../control-center/src/server';
 import { Gateway } from '../../gateway/src/gateway';
 import { type CameraConfig, resolveGatewayConfig } from '../../gateway/src/config';
 
@@ -20,10 +20,19 @@ export interface InProcessStack {
  * at their counters and at the process's open handles. `extraCameras` adds cameras that
  * are not in the simulator (broken ones, say).
  */
-export async function startInProcessStack(opts: { cameras: number; extraCameras?: CameraConfig[]; lingerMs?: number }): Promise<InProcessStack> {
+export async function startInProcessStack(opts: {
+  cameras: number;
+  extraCameras?: CameraConfig[];
+  lingerMs?: number;
+  /** Fan-out settings of the centre (shards, test hooks…). */
+  fanout?: ControlCenterOptions['fanout'];
+  fanoutShards?: number;
+  /** Simulated cameras' GOP, s. */
+  gopSeconds?: number;
+}): Promise<InProcessStack> {
   const logger = pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' });
   const dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-inproc-'));
-  const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1), discoveryInterface: 'none', logger });
+  const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1, opts.gopSeconds ? { gopSeconds: opts.gopSeconds } : {}), discoveryInterface: 'none', logger });
   const sims = fleet.info().cameras;
   const school = sims[0].school;
   const secret = 'test-gateway-secret';
@@ -32,6 +41,8 @@ export async function startInProcessStack(opts: { cameras: number; extraCameras?
     loopbackOnly: true,
     logger,
     upstreamLingerMs: opts.lingerMs ?? 200,
+    fanout: opts.fanout,
+    fanoutShards: opts.fanoutShards,
     gateways: [{ id: 'gw-test', schoolId: school, name: 'Test gateway', secret }],
   });
   const gateway = Gateway.create(

@@ -327,8 +327,11 @@ export class VideoRecvPeer {
     private readonly transceiver: () => RTCRtpTransceiver | undefined,
   ) {}
 
-  /** Answers an offer; returns the peer and the answer SDP. */
-  static async answer(offerSdp: string, opts: PeerOptions): Promise<{ peer: VideoRecvPeer; answer: string }> {
+  /**
+   * Answers an offer; returns the peer and the answer SDP. `dropRtp` (a test hook) loses the
+   * incoming RTP packets it returns true for, before anything sees them, as a lossy network would.
+   */
+  static async answer(offerSdp: string, opts: PeerOptions & { dropRtp?: (sequenceNumber: number) => boolean }): Promise<{ peer: VideoRecvPeer; answer: string }> {
     const pc = createPeer(opts);
     const peer = new VideoRecvPeer(pc, () => pc.getTransceivers()[0]);
     // The track appears while the offer is applied: listen before.
@@ -342,6 +345,17 @@ export class VideoRecvPeer {
       await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
       await pc.setLocalDescription(await pc.createAnswer());
       await gatheringComplete(pc);
+      const drop = opts.dropRtp;
+      if (drop) {
+        for (const protocol of (pc as unknown as PeerInternals).dtlsTransports[0]?.iceTransport.connection.protocols ?? []) {
+          const udp = protocol.transport;
+          if (!udp) continue;
+          const werift = udp.onData;
+          udp.onData = (data, addr) => {
+            if (!(isRtp(data) && drop(data.readUInt16BE(2)))) werift(data, addr);
+          };
+        }
+      }
       return { peer, answer: localSdp(pc, opts) };
     } catch (err) {
       void peer.close();

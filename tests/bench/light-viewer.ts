@@ -79,7 +79,7 @@ class LightViewer {
   }
 
   ended(): void {
-    this.peer?.close();
+    void this.peer?.close();
     this.peer = undefined;
     this.srtp = undefined;
     this.stats.state = 'ended';
@@ -87,7 +87,7 @@ class LightViewer {
   }
 
   close(): void {
-    this.peer?.close();
+    void this.peer?.close();
   }
 
   private onSrtp(d: Buffer): void {

@@ -58,10 +58,20 @@ interface IceConnectionInternals {
   canSendApplicationData(): boolean;
   send(data: Buffer): Promise<void>;
 }
+/** A handshake message as werift's DTLS socket hands it on (`msg_type` 3: HelloVerifyRequest). */
+interface HandshakeInternals {
+  msg_type: number;
+}
+interface DtlsSocketInternals {
+  dtls: { flight: number };
+  connect?: () => Promise<void>;
+  onHandleHandshakes: (assembled: HandshakeInternals[]) => Promise<void>;
+}
 interface DtlsTransportInternals {
   srtpProfiles: number[];
+  start(): Promise<void>;
   iceTransport: { connection: IceConnectionInternals };
-  dtls?: { srtp: { srtpProfile?: number }; extractSessionKeys(keyLength: number, saltLength: number): { localKey: Buffer; localSalt: Buffer; remoteKey: Buffer; remoteSalt: Buffer } };
+  dtls?: DtlsSocketInternals & { srtp: { srtpProfile?: number }; extractSessionKeys(keyLength: number, saltLength: number): { localKey: Buffer; localSalt: Buffer; remoteKey: Buffer; remoteSalt: Buffer } };
 }
 interface PeerInternals {
   secureManager: { createTransport(): DtlsTransportInternals };
@@ -119,6 +129,19 @@ export function createPeer(opts: PeerOptions = {}, extra: Pick<RTCPeerConnection
     // server-reflexive candidate: a DNS lookup that fails offline, queues behind the others
     // on libuv's four resolver threads and holds candidate gathering for up to 5 s each.
     transport.iceTransport.connection.stunServer = undefined;
+    // werift's DTLS client fails the handshake when a HelloVerifyRequest arrives twice (the
+    // server answered a ClientHello the client had retransmitted: a busy peer, a loaded host).
+    // A repeated HelloVerifyRequest is a retransmission (RFC 6347 §4.2.1): ignore it.
+    const start = transport.start.bind(transport);
+    transport.start = () => {
+      const started = start(); // creates transport.dtls synchronously
+      const socket = transport.dtls;
+      if (socket?.connect) {
+        const handle = socket.onHandleHandshakes;
+        socket.onHandleHandshakes = (assembled) => handle(socket.dtls.flight >= 3 ? assembled.filter((h) => h.msg_type !== 3) : assembled);
+      }
+      return started;
+    };
     return transport;
   };
   return pc;

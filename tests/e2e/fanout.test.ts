@@ -122,6 +122,37 @@ describe('the fan-out over shards', () => {
   });
 });
 
+describe('a hot camera split over two shards', () => {
+  let stack: InProcessStack;
+
+  beforeAll(async () => {
+    stack = await startInProcessStack({ cameras: 1, lingerMs: 500, gopSeconds: 30, fanoutShards: 2, fanout: { splitAtViewers: 2 } });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('its later viewers go to the other shard, fed by the first, and their key-frame requests reach the camera', async () => {
+    const camera = stack.fleet.info().cameras[0].id;
+    const viewers: TestViewer[] = [];
+    try {
+      for (let i = 0; i < 4; i++) viewers.push(await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, camera));
+      expect(stack.centre.fanout.placement(camera)).toEqual([0, 1]);
+      const shards = await stack.centre.fanout.shardStats();
+      expect(shards.every((s) => s.viewers > 0)).toBe(true);
+      // Every viewer decodes from a key frame (the mirror keeps its own GOP cache) and keeps receiving.
+      await until(() => viewers.every((v) => v.keyframesSince(0) >= 1 && v.packets.length > 100), 20_000, 'every viewer receiving from a key frame');
+      const asked = Date.now();
+      // A viewer on the mirror asks: the owner forwards it upstream, and everyone gets the key frame.
+      await viewers[2].peer.requestKeyframe();
+      await until(() => viewers.every((v) => v.keyframesSince(asked) >= 1), 10_000, 'the key frame at every viewer');
+    } finally {
+      await Promise.all(viewers.map((v) => v.close()));
+    }
+  });
+});
+
 describe('first frame at once from a camera that cannot make a key frame on demand', () => {
   let stack: InProcessStack;
   let browser: Browser;

@@ -10,7 +10,21 @@ import type { RelayBatch, RelayUpstreamMessage } from './shard-messages';
 /** Minimum gap between key-frame requests sent upstream for one camera. */
 const PLI_INTERVAL_MS = 300;
 /** The upstream socket holds a few key frames' worth while the shard is busy sending. */
-const UPSTREAM_RECEIVE_BUFFER = 4 * 1024 * 1024;
+const UPSTREAM_RECEIVE_BUFFER = 1024 * 1024;
+/**
+ * A packet this much later than the stream's timing says (measured against the earliest
+ * arrival seen) means the shard is behind — starved of CPU, reading old packets from its socket.
+ * Sending them would only make every viewer's picture that old: the feed skips to the next key
+ * frame instead, and asks for one.
+ */
+const MAX_LATENESS_MS = 600;
+/** The timing baseline is refreshed this often (camera clocks drift). */
+const BASELINE_MS = 30_000;
+/**
+ * Later than this is no backlog (the 1 MiB socket buffer holds ~3 s of a 2.5 Mbit/s stream)
+ * but a jump of the camera's timestamps (a camera restarted under the gateway): a new baseline.
+ */
+const DISCONTINUITY_MS = 5000;
 
 export interface FeedOptions {
   peer: PeerOptions;
@@ -22,6 +36,8 @@ export interface FeedOptions {
 /** Counters of a shard's feeds. */
 export interface FeedCounters {
   packetsIn: number;
+  /** Times a feed fell behind and skipped to a key frame. */
+  skips: number;
   keyframeRequests: number;
   gopReplays: number;
 }
@@ -49,6 +65,9 @@ export class CameraFeed {
   private lastPli = 0;
   private pliTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Arrival time and RTP timestamp of the packet that arrived earliest relative to its timestamp. */
+  private base: { at: number; ts: number } | undefined;
+  private behind = false;
   private upstreamClosed: Promise<void> = Promise.resolve();
   private readonly maxReplayBytes: number;
 
@@ -202,12 +221,33 @@ export class CameraFeed {
     this.lastMarker = marker;
     this.lastTimestamp = timestamp;
     if (this.counters.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
+    if (this.late(timestamp, p.keyframeStart)) return;
     this.cache.push(p);
     this.pending.push(p);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
     }
+  }
+
+  /** True while the shard is behind the stream (see {@link MAX_LATENESS_MS}): the packet is not sent. */
+  private late(timestamp: number, keyframeStart: boolean): boolean {
+    const now = performance.now();
+    if (!this.base) this.base = { at: now, ts: timestamp };
+    let lateness = now - this.base.at - ((timestamp - this.base.ts) | 0) / 90;
+    if (lateness < 0 || lateness > DISCONTINUITY_MS || (now - this.base.at > BASELINE_MS && lateness < MAX_LATENESS_MS / 4)) {
+      this.base = { at: now, ts: timestamp };
+      lateness = 0;
+    }
+    if (!this.behind && lateness > MAX_LATENESS_MS) {
+      this.behind = true;
+      this.cache.clear();
+      this.counters.skips++;
+      this.log.warn({ camera: this.cameraId, lateMs: Math.round(lateness) }, 'shard behind the stream: skipping to the next key frame');
+      this.requestKeyframe();
+    }
+    if (this.behind && keyframeStart && lateness < MAX_LATENESS_MS / 2) this.behind = false;
+    return this.behind;
   }
 
   private readonly flush = (): void => {

@@ -30,7 +30,7 @@ interface ViewerEntry {
 export class FanoutShard {
   private readonly feeds = new Map<string, CameraFeed>();
   private readonly viewers = new Map<string, ViewerEntry>();
-  private readonly counters: FeedCounters = { packetsIn: 0, keyframeRequests: 0, gopReplays: 0 };
+  private readonly counters: FeedCounters = { packetsIn: 0, keyframeRequests: 0, gopReplays: 0, skips: 0 };
   /** What viewers that are gone had sent. */
   private readonly gone = { sent: 0, resent: 0 };
   private closed = false;

@@ -310,7 +310,8 @@ export class Fanout {
     for (const l of entry.leases) if (l.shard === best) onBest++;
     let idlest = 0;
     for (let s = 1; s < this.shards.length; s++) if (this.load[s] < this.load[idlest]) idlest = s;
-    if (onBest >= this.splitAt && !entry.carriers.has(idlest) && this.load[idlest] + 8 < this.load[best] && this.shards[idlest].isAlive) {
+    const margin = Math.max(1, Math.floor(this.splitAt / 4));
+    if (onBest >= this.splitAt && !entry.carriers.has(idlest) && this.load[idlest] + margin < this.load[best] && this.shards[idlest].isAlive) {
       const { port1, port2 } = new MessageChannel();
       this.shards[entry.owner].post({ type: 'feed.relay', streamId: entry.streamId, port: port1 }, [port1]);
       this.shards[idlest].post({ type: 'feed.mirror', streamId: entry.streamId, cameraId: entry.cameraId, port: port2 }, [port2]);

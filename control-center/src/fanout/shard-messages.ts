@@ -45,6 +45,8 @@ export interface ShardStats {
   keyframeRequests: number;
   /** Viewers started from a feed's cached GOP instead of waiting for a key frame. */
   gopReplays: number;
+  /** Times a feed fell behind (its shard starved of CPU) and skipped to the next key frame. */
+  skips: number;
   /** Handles of the shard's thread by kind (sockets, timers), for leak checks. */
   resources: Record<string, number>;
 }

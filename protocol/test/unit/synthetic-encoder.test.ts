@@ -172,3 +172,21 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     expect((performance.now() - t0) / 200).toBeLessThan(2);
   });
 });
+
+describe('SyntheticH264Encoder with a bitrate', () => {
+  it('reaches the asked average bitrate with a noise band, every frame still bit-exact when ffmpeg decodes it', async () => {
+    const enc = new SyntheticH264Encoder({ width: 640, height: 360, fps: 15, gopSeconds: 1, name: 'Busy', bitrateKbps: 800 });
+    const clip = encodeClip(enc, 60);
+    const bytes = clip.frames.slice(15).reduce((n, f) => n + f.nalus.reduce((m, b) => m + b.length, 0), 0);
+    const kbps = (bytes * 8) / (45 / 15) / 1000;
+    expect(kbps).toBeGreaterThan(700);
+    expect(kbps).toBeLessThan(900);
+    // Key frames stay a few times a P frame, as a real camera's do.
+    const idr = clip.frames[15].nalus.reduce((m, b) => m + b.length, 0);
+    const p = clip.frames[16].nalus.reduce((m, b) => m + b.length, 0);
+    expect(idr / p).toBeLessThan(12);
+    const decoded = await decode(clip.annexB, 640, 360);
+    expectBitExact(decoded, clip, 640);
+    expect(barcodes(decoded, 640, 360)).toEqual(clip.captureMs);
+  });
+});

@@ -629,12 +629,12 @@ export class SyntheticH264Encoder {
     const mbY = (mb - mbX) / this.mbW;
     const { y, cb, cr } = this.cur;
     let at = mbY * 16 * this.lumaStride + mbX * 16;
-    for (let row = 0; row < 16; row++, at += this.lumaStride) w.bytes(y.subarray(at, at + 16));
+    for (let row = 0; row < 16; row++, at += this.lumaStride) w.bytesAt(y, at, 16);
     const c0 = mbY * 8 * this.chromaStride + mbX * 8;
     at = c0;
-    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytes(cb.subarray(at, at + 8));
+    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytesAt(cb, at, 8);
     at = c0;
-    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytes(cr.subarray(at, at + 8));
+    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytesAt(cr, at, 8);
   }
 
   private differsFromRef(mb: number): boolean {
@@ -661,12 +661,22 @@ export class SyntheticH264Encoder {
     const mbX = mb % this.mbW;
     const mbY = (mb - mbX) / this.mbW;
     const { cur, ref } = this;
-    let at = mbY * 16 * this.lumaStride + mbX * 16;
-    for (let row = 0; row < 16; row++, at += this.lumaStride) ref.y.set(cur.y.subarray(at, at + 16), at);
-    at = mbY * 8 * this.chromaStride + mbX * 8;
-    for (let row = 0; row < 8; row++, at += this.chromaStride) {
-      ref.cb.set(cur.cb.subarray(at, at + 8), at);
-      ref.cr.set(cur.cr.subarray(at, at + 8), at);
+    // 32-bit words, as in differsFromRef: rows are 16 (luma) and 8 (chroma) bytes, aligned.
+    let at = (mbY * 16 * this.lumaStride + mbX * 16) >> 2;
+    const ls = this.lumaStride >> 2;
+    for (let row = 0; row < 16; row++, at += ls) {
+      ref.y32[at] = cur.y32[at];
+      ref.y32[at + 1] = cur.y32[at + 1];
+      ref.y32[at + 2] = cur.y32[at + 2];
+      ref.y32[at + 3] = cur.y32[at + 3];
+    }
+    const cs = this.chromaStride >> 2;
+    at = (mbY * 8 * this.chromaStride + mbX * 8) >> 2;
+    for (let row = 0; row < 8; row++, at += cs) {
+      ref.cb32[at] = cur.cb32[at];
+      ref.cb32[at + 1] = cur.cb32[at + 1];
+      ref.cr32[at] = cur.cr32[at];
+      ref.cr32[at + 1] = cur.cr32[at + 1];
     }
   }
 

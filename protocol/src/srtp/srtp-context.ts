@@ -129,20 +129,12 @@ function xorInto(buf: Buffer, at: number, ks: Buffer, len: number): void {
   for (; i < len; i++) buf[at + i] ^= ks[i];
 }
 
-function rocBytes(roc: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(roc >>> 0);
-  return b;
-}
-
-/**
- * Protects outgoing RTP of one SRTP session (one DTLS association). Any number of SSRCs may
- * share it; each keeps its own rollover counter.
- */
-export class SrtpSender {
-  private readonly ctr: CounterMode;
+/** One direction of an SRTP session: its keystream, its authentication key, a rollover counter per SSRC. */
+abstract class SrtpDirection {
+  protected readonly ctr: CounterMode;
+  protected readonly rocs = new Map<number, { roc: number; last: number }>();
   private readonly authKey: Buffer;
-  private readonly rocs = new Map<number, { roc: number; last: number }>();
+  private readonly rocField = Buffer.alloc(4);
 
   constructor(masterKey: Buffer, masterSalt: Buffer) {
     const k = deriveSrtpKeys(masterKey, masterSalt);
@@ -150,6 +142,18 @@ export class SrtpSender {
     this.authKey = k.authKey;
   }
 
+  /** HMAC-SHA1 over the authenticated portion and then the ROC (RFC 3711 §4.2), untruncated. */
+  protected tag(authenticated: Buffer, roc: number): Buffer {
+    this.rocField.writeUInt32BE(roc >>> 0);
+    return createHmac('sha1', this.authKey).update(authenticated).update(this.rocField).digest();
+  }
+}
+
+/**
+ * Protects outgoing RTP of one SRTP session (one DTLS association). Any number of SSRCs may
+ * share it; each keeps its own rollover counter.
+ */
+export class SrtpSender extends SrtpDirection {
   /**
    * Builds one SRTP packet: `header` (a complete RTP header, `headerLength` bytes, with
    * the SSRC and sequence number already in it) followed by the encrypted `payload` and the tag.
@@ -166,8 +170,7 @@ export class SrtpSender {
     header.copy(out, 0, 0, headerLength);
     payload.copy(out, headerLength);
     xorInto(out, headerLength, this.ctr.keystream(ssrc, roc, seq, payload.length), payload.length);
-    const tag = createHmac('sha1', this.authKey).update(out.subarray(0, len)).update(rocBytes(roc)).digest();
-    tag.copy(out, len, 0, SRTP_AUTH_TAG_BYTES);
+    this.tag(out.subarray(0, len), roc).copy(out, len, 0, SRTP_AUTH_TAG_BYTES);
     return out;
   }
 
@@ -195,17 +198,7 @@ export class SrtpSender {
  * Checks and decrypts incoming SRTP of one session (RFC 3711 §3.3, ROC estimated as in
  * Appendix A). Replay protection is left to the caller (a light receiver counts duplicates).
  */
-export class SrtpReceiver {
-  private readonly ctr: CounterMode;
-  private readonly authKey: Buffer;
-  private readonly rocs = new Map<number, { roc: number; last: number }>();
-
-  constructor(masterKey: Buffer, masterSalt: Buffer) {
-    const k = deriveSrtpKeys(masterKey, masterSalt);
-    this.ctr = new CounterMode(k.encKey, k.salt);
-    this.authKey = k.authKey;
-  }
-
+export class SrtpReceiver extends SrtpDirection {
   /** Returns the plain RTP packet (a new buffer), or throws `SrtpError` when the tag does not match. */
   unprotect(packet: Buffer): Buffer {
     if (packet.length < 12 + SRTP_AUTH_TAG_BYTES) throw new SrtpError(`SRTP packet of ${packet.length} bytes is too short`);
@@ -216,7 +209,7 @@ export class SrtpReceiver {
     const seq = packet.readUInt16BE(2);
     const state = this.rocs.get(ssrc);
     const roc = state ? estimateRoc(state.roc, state.last, seq) : 0;
-    const tag = createHmac('sha1', this.authKey).update(packet.subarray(0, end)).update(rocBytes(roc)).digest().subarray(0, SRTP_AUTH_TAG_BYTES);
+    const tag = this.tag(packet.subarray(0, end), roc).subarray(0, SRTP_AUTH_TAG_BYTES);
     if (!timingSafeEqual(tag, packet.subarray(end))) throw new SrtpError('SRTP authentication failed');
     if (!state) this.rocs.set(ssrc, { roc, last: seq });
     else if (roc > state.roc || (roc === state.roc && ((seq - state.last) & 0xffff) < 0x8000)) {

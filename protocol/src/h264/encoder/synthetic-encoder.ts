@@ -378,9 +378,7 @@ export class SyntheticH264Encoder {
       for (let y = mbY * 16; y < mbY * 16 + 16; y++) {
         const at = y * this.lumaStride + mbX * 16;
         for (let x = 0; x < 16; x += 4) {
-          seed ^= seed << 13;
-          seed ^= seed >>> 17;
-          seed ^= seed << 5;
+          seed = xorshift32(seed);
           cur.y[at + x] = 16 + ((seed & 0xff) % 220);
           cur.y[at + x + 1] = 16 + (((seed >>> 8) & 0xff) % 220);
           cur.y[at + x + 2] = 16 + (((seed >>> 16) & 0xff) % 220);
@@ -390,9 +388,7 @@ export class SyntheticH264Encoder {
       for (let y = mbY * 8; y < mbY * 8 + 8; y++) {
         const at = y * this.chromaStride + mbX * 8;
         for (let x = 0; x < 8; x += 2) {
-          seed ^= seed << 13;
-          seed ^= seed >>> 17;
-          seed ^= seed << 5;
+          seed = xorshift32(seed);
           cur.cb[at + x] = 96 + ((seed & 0xff) & 63);
           cur.cb[at + x + 1] = 96 + (((seed >>> 8) & 0xff) & 63);
           cur.cr[at + x] = 96 + (((seed >>> 16) & 0xff) & 63);
@@ -733,6 +729,14 @@ function writeEmptyCoeffToken(w: BitWriter, nC: number): void {
   else if (nC < 4) w.u(2, 0b11);
   else if (nC < 8) w.u(4, 0b1111);
   else w.u(6, 0b000011); // 6-bit fixed-length table
+}
+
+/** One step of Marsaglia's xorshift32: a cheap, repeatable stream of noise. */
+function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x | 0;
 }
 
 function rowIs(plane: Uint8Array, at: number, n: number, v: number): boolean {

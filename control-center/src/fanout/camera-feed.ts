@@ -13,11 +13,12 @@ const PLI_INTERVAL_MS = 300;
 const UPSTREAM_RECEIVE_BUFFER = 1024 * 1024;
 /**
  * A packet this much later than the stream's timing says (measured against the earliest
- * arrival seen) means the shard is behind — starved of CPU, reading old packets from its socket.
- * Sending them would only make every viewer's picture that old: the feed skips to the next key
- * frame instead, and asks for one.
+ * arrival seen) means the shard is behind — starved of CPU for long, reading old packets from
+ * its socket. Sending them would only make every viewer's picture that old: the feed skips to
+ * the next key frame instead, and asks for one. Shorter stalls (a thread descheduled for a few
+ * hundred ms on a busy host) are caught up on.
  */
-const MAX_LATENESS_MS = 600;
+const MAX_LATENESS_MS = 1500;
 /** The timing baseline is refreshed this often (camera clocks drift). */
 const BASELINE_MS = 30_000;
 /**

@@ -37,7 +37,7 @@ if (process.env.SCHOOLCAM_SHARD_TRACE) {
     const c = process.cpuUsage(cpu);
     cpu = process.cpuUsage();
     const s = shard.stats();
-    log.warn({ lagP99: Math.round(h.percentile(99) / 1e6), lagMax: Math.round(h.max / 1e6), threadCpuPct: Math.round((c.user + c.system) / 50000), viewers: s.viewers, out: s.packetsOut }, 'shard trace');
+    log.warn({ lagP99: Math.round(h.percentile(99) / 1e6), lagMax: Math.round(h.max / 1e6), threadCpuPct: Math.round((c.user + c.system) / 50000), viewers: s.viewers, out: s.packetsOut, skips: s.skips, inn: s.packetsIn }, 'shard trace');
     h.reset();
   }, 5000).unref();
 }

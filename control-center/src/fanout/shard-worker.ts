@@ -29,16 +29,27 @@ process.on('uncaughtException', (err) => {
 });
 port.on('message', (req: ShardRequest) => shard.handle(req));
 if (process.env.SCHOOLCAM_SHARD_TRACE) {
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
+  const gc = { total: 0, max: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.total += e.duration;
+      gc.max = Math.max(gc.max, e.duration);
+      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 4) gc.major++;
+    }
+  }).observe({ entryTypes: ['gc'] });
   let cpu = process.cpuUsage();
   setInterval(() => {
     const c = process.cpuUsage(cpu);
     cpu = process.cpuUsage();
     const s = shard.stats();
-    log.warn({ lagP99: Math.round(h.percentile(99) / 1e6), lagMax: Math.round(h.max / 1e6), threadCpuPct: Math.round((c.user + c.system) / 50000), viewers: s.viewers, out: s.packetsOut, skips: s.skips, inn: s.packetsIn }, 'shard trace');
+    log.warn({ gcMs: Math.round(gc.total), gcMaxMs: Math.round(gc.max), majorGcs: gc.major, lagP99: Math.round(h.percentile(99) / 1e6), lagMax: Math.round(h.max / 1e6), threadCpuPct: Math.round((c.user + c.system) / 50000), viewers: s.viewers, out: s.packetsOut, skips: s.skips, inn: s.packetsIn }, 'shard trace');
     h.reset();
+    gc.total = 0;
+    gc.max = 0;
+    gc.major = 0;
   }, 5000).unref();
 }
 port.postMessage({ type: 'ready' } satisfies ShardEvent);

@@ -24,6 +24,8 @@ export const CenterConfig = Type.Object(
     upstreamLingerMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
     /** Fan-out worker threads (each carries the feeds of some cameras). Default: one per core. */
     fanoutShards: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    /** Fan-out shards log event-loop delay, GC pauses, CPU and counters every 5 s. */
+    fanoutTrace: Type.Boolean({ default: false }),
     logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
     gateways: Type.Array(GatewayBootstrap, { default: [] }),
   },
@@ -50,10 +52,11 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
     if (typeof raw !== 'object' || raw === null) throw new Error(`${file} must hold an object`);
     fromFile = raw as Record<string, unknown>;
   }
-  const cfg: Record<string, unknown> = { host: '127.0.0.1', port: 8080, dataDir: 'data', loopbackOnly: false, upstreamLingerMs: 5000, logLevel: 'info', gateways: [], ...fromFile };
+  const cfg: Record<string, unknown> = { host: '127.0.0.1', port: 8080, dataDir: 'data', loopbackOnly: false, upstreamLingerMs: 5000, fanoutTrace: false, logLevel: 'info', gateways: [], ...fromFile };
   if (env.SCHOOLCAM_CENTER_PORT) cfg.port = Number(env.SCHOOLCAM_CENTER_PORT);
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
   if (env.SCHOOLCAM_VIEWER_TOKEN) cfg.viewerToken = env.SCHOOLCAM_VIEWER_TOKEN;
+  if (env.SCHOOLCAM_FANOUT_TRACE) cfg.fanoutTrace = env.SCHOOLCAM_FANOUT_TRACE === '1' || env.SCHOOLCAM_FANOUT_TRACE === 'true';
   if (!checker.Check(cfg)) {
     const e = checker.Errors(cfg).First();
     throw new Error(`${e?.path || '/'} ${e?.message ?? 'invalid'}`);

@@ -31,6 +31,8 @@ export interface ControlCenterOptions {
   upstreamLingerMs?: number;
   /** Fan-out worker threads. Default: one per core. */
   fanoutShards?: number;
+  /** Fan-out shards log their event-loop delay, GC pauses and counters every 5 s. Default false. */
+  fanoutTrace?: boolean;
   /** Fan-out tuning and test hooks (see `FanoutOptions`). */
   fanout?: Omit<FanoutOptions, 'peer' | 'upstreamLingerMs' | 'shards'>;
   logger?: Logger;
@@ -83,7 +85,7 @@ export class ControlCenter {
     opened.link = link;
     const fanout = new Fanout(
       link,
-      { ...opts.fanout, peer: { loopbackOnly: opts.loopbackOnly ?? false }, upstreamLingerMs: opts.upstreamLingerMs, shards: opts.fanoutShards },
+      { ...opts.fanout, peer: { loopbackOnly: opts.loopbackOnly ?? false }, upstreamLingerMs: opts.upstreamLingerMs, shards: opts.fanoutShards, trace: opts.fanoutTrace },
       log.child({ module: 'centre:fanout' }),
     );
     opened.fanout = fanout;

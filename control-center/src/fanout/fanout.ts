@@ -37,6 +37,8 @@ export interface FanoutOptions {
   gopCache?: GopCacheLimits;
   /** Enables {@link Fanout.crashShard} (tests). Default false. */
   testHooks?: boolean;
+  /** Each shard logs its event-loop delay, GC pauses, CPU and counters every 5 s. Default false. */
+  trace?: boolean;
 }
 
 /** A viewer's handle on a camera: release it exactly once when the tile closes. */
@@ -237,6 +239,7 @@ export class Fanout {
     const shard = new ShardHost(index, {
       index,
       logLevel: this.log.level,
+      trace: this.opts.trace ?? false,
       options: {
         peer: this.opts.peer,
         playoutDelay: this.opts.playoutDelay === false ? undefined : (this.opts.playoutDelay ?? { minMs: 0, maxMs: 150 }),

@@ -9,6 +9,8 @@ export interface ShardWorkerData {
   index: number;
   options: ShardOptions;
   logLevel: string;
+  /** Log event-loop delay, GC pauses, CPU and counters every 5 s (diagnostics). */
+  trace: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 port.on('message', (req: ShardRequest) => shard.handle(req));
-if (process.env.SCHOOLCAM_SHARD_TRACE) {
+if (data.trace) {
   const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();

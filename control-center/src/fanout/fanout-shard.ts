@@ -19,7 +19,11 @@ interface ViewerEntry {
   feed: CameraFeed;
   /** Closed on request: no `viewer.ended` event for it. */
   released: boolean;
+  connectTimer: NodeJS.Timeout | undefined;
 }
+
+/** A viewer whose connection is not up this long after its answer has failed (werift can stay in 'checking' for good). */
+const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * The fan-out work of one thread: the feeds of the cameras assigned to it, their upstream
@@ -73,6 +77,10 @@ export class FanoutShard {
           const entry = this.viewers.get(req.viewerId);
           if (!entry) throw new ShardFailure('STREAM_ENDED', 'the viewer ended before its answer');
           await entry.viewer.peer.accept(req.sdp);
+          clearTimeout(entry.connectTimer);
+          entry.connectTimer = setTimeout(() => {
+            if (!entry.viewer.live) this.endViewer(req.viewerId, 'viewer connection failed');
+          }, VIEWER_CONNECT_TIMEOUT_MS);
           return { kind: 'done' };
         });
         return;
@@ -146,6 +154,7 @@ export class FanoutShard {
     for (const [id, e] of this.viewers) {
       if (e.feed !== feed) continue;
       e.released = true;
+      clearTimeout(e.connectTimer);
       this.forget(e.viewer);
       void e.viewer.close();
       this.viewers.delete(id);
@@ -161,7 +170,7 @@ export class FanoutShard {
       throw new ShardFailure('STREAM_ENDED', 'the camera stream ended while the viewer was starting');
     }
     const viewer = new FanoutViewer(viewerId, peer, this.opts.playoutDelay);
-    const entry: ViewerEntry = { viewer, feed, released: false };
+    const entry: ViewerEntry = { viewer, feed, released: false, connectTimer: undefined };
     this.viewers.set(viewerId, entry);
     peer.onKeyframeRequest(() => feed.requestKeyframe());
     peer.onNack((seqs) => viewer.resend(seqs));
@@ -174,7 +183,7 @@ export class FanoutShard {
           this.endViewer(viewerId, `viewer could not start: ${(err as Error).message}`);
         }
       } else if (state === 'failed' || state === 'closed') {
-        this.endViewer(viewerId, `viewer connection ${state}`);
+        this.endViewer(viewerId, state === 'failed' ? 'viewer connection failed' : 'viewer connection closed');
       }
     });
     return { kind: 'offer', sdp: offer };
@@ -184,6 +193,7 @@ export class FanoutShard {
     const entry = this.viewers.get(viewerId);
     if (!entry) return Promise.resolve();
     entry.released = true;
+    clearTimeout(entry.connectTimer);
     this.viewers.delete(viewerId);
     entry.feed.removeViewer(entry.viewer);
     this.forget(entry.viewer);

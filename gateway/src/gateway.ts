@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { type LinkMessage, linkReason, unreachable } from '@schoolcam/protocol/link/link-messages';
 import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
@@ -39,7 +40,8 @@ export class Gateway {
       camera.on('state', (inv) => this.link.send({ type: 'camera.state', camera: inv }));
       this.cameras.set(c.id, camera);
     }
-    this.link = new LinkClient({ centerUrl: config.centerUrl, gatewayId: config.gatewayId, secret: config.secret }, log.child({ module: 'gateway:link' }));
+    const ca = config.centerCaFile ? readFileSync(config.centerCaFile, 'utf8') : undefined;
+    this.link = new LinkClient({ centerUrl: config.centerUrl, gatewayId: config.gatewayId, secret: config.secret, ca }, log.child({ module: 'gateway:link' }));
     this.link.on('open', () => this.sendHello());
     this.link.on('message', (msg) => this.onMessage(msg));
     this.link.on('down', () => this.closeUplinks('link down'));

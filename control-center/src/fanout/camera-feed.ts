@@ -116,6 +116,8 @@ export class CameraFeed extends EventEmitter<FeedEvents> {
 export class ViewerPeer {
   private closed = false;
   private readonly track = new MediaStreamTrack({ kind: 'video' });
+  /** Called once if the viewer's connection fails (ICE or DTLS): nobody would ever close it otherwise. */
+  onFailed: (() => void) | undefined;
 
   private constructor(
     readonly pc: RTCPeerConnection,
@@ -135,6 +137,7 @@ export class ViewerPeer {
         // The first frame a new viewer can decode is a key frame: ask for one the
         // moment its transport is up instead of waiting for the camera's next GOP.
         if (state === 'connected') feed.requestKeyframe();
+        if (state === 'failed') viewer.onFailed?.();
       });
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringComplete(pc);

@@ -17,13 +17,38 @@ export interface LinkClientEvents {
 }
 
 export interface LinkClientOptions {
+  /** http(s):// or ws(s)://; plain http/ws only to a loopback centre (see {@link centreUrlProblem}). */
   centerUrl: string;
   gatewayId: string;
   secret: string;
+  /** PEM of the CA (or self-signed certificate) to trust for the centre, besides the system's. */
+  ca?: string;
   /** First reconnect delay; doubles up to `maxBackoffMs`, with ±50 % jitter. Default 500. */
   minBackoffMs?: number;
   /** Default 30000. */
   maxBackoffMs?: number;
+}
+
+/**
+ * Why a centre URL may not be used, or undefined when it may. The gateway sends its secret
+ * and the centre sends camera signalling: over a network they must travel in TLS. Plain
+ * http/ws is accepted only when the centre is on this machine (loopback).
+ */
+export function centreUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (u.protocol === 'https:' || u.protocol === 'wss:') return undefined;
+  if (u.protocol !== 'http:' && u.protocol !== 'ws:') return 'must start with https:// or wss://';
+  return isLoopbackHost(u.hostname) ? undefined : 'must use TLS (https:// or wss://): plain http is allowed only to a centre on this machine';
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /**
@@ -44,6 +69,8 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
     private readonly log: Logger,
   ) {
     super();
+    const problem = centreUrlProblem(opts.centerUrl);
+    if (problem) throw new Error(`centerUrl ${opts.centerUrl} ${problem}`);
     this.backoff = opts.minBackoffMs ?? 500;
   }
 
@@ -77,6 +104,7 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
       headers: { [GATEWAY_AUTH_HEADER]: gatewayAuthValue(this.opts.gatewayId, this.opts.secret) },
       maxPayload: MAX_LINK_MESSAGE_BYTES,
       handshakeTimeout: 10_000,
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
     });
     this.ws = ws;
     let opened = false;
@@ -88,7 +116,7 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
       this.emit('open');
     });
     ws.on('unexpected-response', (_req, res) => {
-      this.log.error({ status: res.statusCode }, res.statusCode === 401 ? 'centre refused the gateway credentials' : 'centre refused the link');
+      this.log.error({ status: res.statusCode }, res.statusCode === 401 ? 'centre refused the gateway credentials (unknown, revoked or wrong secret)' : 'centre refused the link');
       ws.terminate();
     });
     ws.on('message', (data: Buffer) => {

@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +120,22 @@ export class CentreFixture {
       return localIds.every((c) => cams.some((x) => x.id === `${id}:${c}`));
     }, `cameras of ${id} listed`);
     return { ...link, schoolId };
+  }
+
+  /**
+   * A digest of everything the API can change (organisations, accounts, gateways, cameras;
+   * not sessions, login failures or the audit log), read through a second connection: equal
+   * before and after a refused request means nothing was stored.
+   */
+  dataDigest(): string {
+    const db = new Database(this.dbFile, { readonly: true });
+    try {
+      const h = createHash('sha256');
+      for (const table of ['orgs', 'users', 'gateways', 'cameras']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
+      return h.digest('hex');
+    } finally {
+      db.close();
+    }
   }
 
   async close(): Promise<void> {

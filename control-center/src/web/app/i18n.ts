@@ -17,7 +17,9 @@ const STRINGS = {
   'login.expired': { cs: 'Platnost přihlášení vypršela. Přihlaste se znovu.', en: 'Your session has expired. Please sign in again.' },
   'login.signedOut': { cs: 'Byli jste odhlášeni.', en: 'You have been signed out.' },
   'login.failed': { cs: 'Přihlášení se nezdařilo.', en: 'Sign-in failed.' },
-  noLive: { cs: 'Tento účet nemá živé video ({n} kamer, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
+  'noLive.one': { cs: 'Tento účet nemá živé video ({n} kamera, jen stav).', en: 'This account has no live video ({n} camera, health only).' },
+  'noLive.few': { cs: 'Tento účet nemá živé video ({n} kamery, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
+  'noLive.other': { cs: 'Tento účet nemá živé video ({n} kamer, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
   disconnected: { cs: 'Spojení s centrem přerušeno, připojuji znovu…', en: 'Lost the connection to the centre, reconnecting…' },
   noCameras: { cs: 'Žádné kamery k zobrazení.', en: 'No cameras to show.' },
   school: { cs: 'Škola', en: 'School' },
@@ -34,6 +36,13 @@ const STRINGS = {
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;
+
+/** The plural key for a count: Czech has one (1), few (2–4) and other (5+, 0); English one and other. */
+export function plural(lang: Lang, key: string, n: number): string {
+  const cat = new Intl.PluralRules(lang).select(n);
+  const k = `${key}.${cat === 'one' || cat === 'few' ? cat : 'other'}`;
+  return t(lang, k, { n });
+}
 
 export function t(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {
   const entry = (STRINGS as Record<string, Record<Lang, string>>)[key];

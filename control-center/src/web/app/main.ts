@@ -3,7 +3,7 @@ import type { EndCause } from '../../access/revocation';
 import type { ErrorBody, SessionBody } from '../../auth/auth-schemas';
 import type { CameraView } from '../../cameras/camera-view';
 import type { ViewerEvent, ViewerRequest } from '../../viewer/viewer-messages';
-import { type Lang, t } from './i18n';
+import { type Lang, plural, t } from './i18n';
 
 /**
  * Live page: sign in, then a grid of the cameras this account may watch, each tile a WebRTC
@@ -203,7 +203,7 @@ function render(): void {
   }
   pageLabel.textContent = `${page + 1} / ${pages}`;
   if (!session || visibleCount === null) return;
-  status.textContent = cameraList.length > 0 ? '' : visibleCount > 0 ? t(lang, 'noLive', { n: visibleCount }) : t(lang, 'noCameras');
+  status.textContent = cameraList.length > 0 ? '' : visibleCount > 0 ? plural(lang, 'noLive', visibleCount) : t(lang, 'noCameras');
 }
 
 /** Causes after which a tile does not try again by itself: access is gone, not just the stream. */

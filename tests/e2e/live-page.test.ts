@@ -1,38 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../demo/demo-stack';
-import { launchChromium, type Browser } from '../support/chromium';
+import { describe, expect, it } from 'vitest';
+import { stackForSuite } from '../support/stack-suite';
 import { median, signInPage, waitForTiles } from '../support/page-stats';
 
 describe('live page, end to end (simulator → gateways → centre → Chromium)', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
-    stack = await startStack({ cameras: 4, schools: 2, dataDir, logs: 'ignore' });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = stackForSuite({ cameras: 4, schools: 2, logs: 'ignore' });
 
   it('shows an operator every camera playing at its real size, with a readable capture-time barcode under a second old', async () => {
-    const page = await browser.context.newPage();
-    await signInPage(page, stack.pageUrl, stack.account('operator'));
+    const page = await suite.browser.context.newPage();
+    await signInPage(page, suite.stack.pageUrl, suite.stack.account('operator'));
     const tiles = await waitForTiles(
       page,
       (ts) => ts.length === 4 && ts.every((t) => t.frames >= 30 && t.barcodes >= 20),
       60_000,
       'four tiles with 30 decoded frames and 20 barcodes each',
     );
-    expect(tiles.map((t) => t.cameraId).sort()).toEqual(stack.cameras.map((c) => c.centreId).sort());
+    expect(tiles.map((t) => t.cameraId).sort()).toEqual(suite.stack.cameras.map((c) => c.centreId).sort());
     for (const t of tiles) {
       expect(t.state).toBe('playing');
       expect(`${t.width}x${t.height}`).toBe('640x360');
@@ -45,16 +27,16 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     expect(sizes).toEqual(['640x360', '640x360', '640x360', '640x360']);
     // Each tile shows its own camera: the names drawn in the page match the simulator's.
     const labels = await page.$$eval('.tile .label', (ls) => ls.map((l) => l.textContent ?? ''));
-    for (const c of stack.cameras) expect(labels.some((l) => l.includes(c.name) && l.includes(c.school))).toBe(true);
+    for (const c of suite.stack.cameras) expect(labels.some((l) => l.includes(c.name) && l.includes(c.school))).toBe(true);
     await page.close();
   });
 
   it('watches only the cameras on the current page of the grid', async () => {
-    const page = await browser.context.newPage();
-    await signInPage(page, stack.pageUrl, stack.account('operator'));
+    const page = await suite.browser.context.newPage();
+    await signInPage(page, suite.stack.pageUrl, suite.stack.account('operator'));
     await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 1), 60_000, 'four playing tiles');
     const viewers = async (): Promise<number> => {
-      const text = await (await fetch(`${stack.centreUrl}/metrics`, { headers: { authorization: `Bearer ${stack.metricsToken}` } })).text();
+      const text = await (await fetch(`${suite.stack.centreUrl}/metrics`, { headers: { authorization: `Bearer ${suite.stack.metricsToken}` } })).text();
       return Number(/^schoolcam_viewers (\d+)$/m.exec(text)?.[1]);
     };
     await page.click('[data-grid="1"]');
@@ -71,11 +53,11 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
   });
 
   it('serves nothing without a session: the API refuses a request without a cookie, and the page URL carries no secret', async () => {
-    expect(new URL(stack.pageUrl).search).toBe('');
-    const res = await fetch(`${stack.centreUrl}/api/cameras`);
+    expect(new URL(suite.stack.pageUrl).search).toBe('');
+    const res = await fetch(`${suite.stack.centreUrl}/api/cameras`);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: 'UNAUTHORIZED' });
-    const forged = await fetch(`${stack.centreUrl}/api/cameras`, { headers: { cookie: 'schoolcam_session=forged-value-of-the-right-length-000000000' } });
+    const forged = await fetch(`${suite.stack.centreUrl}/api/cameras`, { headers: { cookie: 'schoolcam_session=forged-value-of-the-right-length-000000000' } });
     expect(forged.status).toBe(401);
   });
 });

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../demo/demo-stack';
-import { launchChromium, type Browser } from '../support/chromium';
+import { describe, expect, it } from 'vitest';
+import { stackForSuite } from '../support/stack-suite';
 import { pageSession, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 
 /**
@@ -12,27 +8,13 @@ import { pageSession, signInPage, tileStats, waitForTiles } from '../support/pag
  * and police officer (no grant yet) none — with the page saying why.
  */
 describe('each role sees exactly its cameras playing (Chromium, demo stack)', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-roles-'));
-    stack = await startStack({ cameras: 4, schools: 4, dataDir, logs: 'ignore' });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = stackForSuite({ cameras: 4, schools: 4, logs: 'ignore' });
 
   /** A page with no cookie left from the person before. */
   async function signedInPage(role: 'admin' | 'operator' | 'police' | 'school_it' | 'auditor') {
-    await browser.context.clearCookies();
-    const page = await browser.context.newPage();
-    const session = await signInPage(page, stack.pageUrl, stack.account(role));
+    await suite.browser.context.clearCookies();
+    const page = await suite.browser.context.newPage();
+    const session = await signInPage(page, suite.stack.pageUrl, suite.stack.account(role));
     return { page, session, close: () => page.close() };
   }
 
@@ -40,14 +22,14 @@ describe('each role sees exactly its cameras playing (Chromium, demo stack)', ()
     const { page, close } = await signedInPage('operator');
     await page.click('[data-grid="9"]');
     const tiles = await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.state === 'playing' && t.frames >= 10), 60_000, 'four cameras playing');
-    expect(tiles.map((t) => t.cameraId).sort()).toEqual(stack.cameras.map((c) => c.centreId).sort());
-    expect(new Set(stack.cameras.map((c) => c.school)).size).toBe(4);
+    expect(tiles.map((t) => t.cameraId).sort()).toEqual(suite.stack.cameras.map((c) => c.centreId).sort());
+    expect(new Set(suite.stack.cameras.map((c) => c.school)).size).toBe(4);
     await close();
   });
 
   it('school IT sees its own school\'s camera playing, and no other school\'s', async () => {
     const { page, session, close } = await signedInPage('school_it');
-    const own = stack.cameras.filter((c) => c.school === stack.account('school_it').org).map((c) => c.centreId);
+    const own = suite.stack.cameras.filter((c) => c.school === suite.stack.account('school_it').org).map((c) => c.centreId);
     expect(own.length).toBeGreaterThan(0);
     expect(session.visibleCameras).toBe(own.length);
     const tiles = await waitForTiles(page, (ts) => ts.length === own.length && ts.every((t) => t.state === 'playing' && t.frames >= 10), 60_000, 'the school\'s cameras playing');

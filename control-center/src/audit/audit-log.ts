@@ -42,23 +42,6 @@ export interface AuditInput {
   detail?: Record<string, unknown>;
 }
 
-export interface AuditRecord {
-  seq: number;
-  at: number;
-  kind: string;
-  outcome: string;
-  actor: string | null;
-  role: string | null;
-  org: string | null;
-  address: string | null;
-  cameraId: string | null;
-  schoolId: string | null;
-  target: string | null;
-  detail: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
 export interface AuditFilter {
   kind?: string;
   actor?: string;
@@ -96,6 +79,9 @@ export interface Row {
   prevHash: string;
   hash: string;
 }
+
+/** An entry as read: the stored row with its details parsed. */
+export type AuditRecord = Omit<Row, 'detail'> & { detail: Record<string, unknown> };
 
 const SELECT = `SELECT seq, at, kind, outcome, actor_user AS actor, actor_role AS role, actor_org AS org, address,
   camera_id AS cameraId, school_id AS schoolId, target, detail, prev_hash AS prevHash, hash FROM audit_log`;

@@ -159,3 +159,15 @@ describe('viewer session', () => {
     expect(socket.ofType('cameras')).toHaveLength(1);
   });
 });
+
+describe('viewer session keepalive', () => {
+  it('signs the page out at the next heartbeat once the session has expired, cutting its views', async () => {
+    socket.receive({ type: 'watch', tile: 't1', cameraId: 'gw-sok:vchod' });
+    await flush();
+    socket.emit('pong');
+    session = { state: 'expired' };
+    expect(viewer.heartbeat()).toBe(false);
+    expect(socket.ofType('signed-out')[0]).toMatchObject({ cause: { kind: 'session_expired' } });
+    expect(fanout.calls[0].lease.released).toBe(1);
+  });
+});

@@ -102,8 +102,8 @@ export class Fanout {
     // A viewer whose connection failed is released like one that left, and its owner told.
     viewer.onFailed = () => {
       if (released) return;
-      for (const cb of endedCallbacks) cb('viewer connection failed');
       release();
+      for (const cb of endedCallbacks) cb('viewer connection failed');
     };
     return {
       offer,

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LinkMessage } from '@schoolcam/protocol/link/link-messages';
+import { createPeer, gatheringComplete, localSdp } from '@schoolcam/protocol/webrtc/werift-peer';
 import { Fanout, type GatewayLinkPort } from '../../src/fanout/fanout';
 import { until } from '../support/centre-fixture';
 
@@ -69,6 +70,25 @@ describe('fan-out leases and linger (real werift peers, a recording link)', () =
     f.onGatewayGone('gw-2');
     expect(ended[1]).toBe('gateway offline');
   });
+
+  it('closes a viewer whose connection never comes up after its answer, and tells the lease\'s owner', async () => {
+    const link = new RecordingLink();
+    const f = make(link, { offerTimeout: 60_000 });
+    const lease = await f.watch('gw-1:cam', 'gw-1');
+    const ended: string[] = [];
+    lease.onEnded((reason) => ended.push(reason));
+    // A browser's answer whose only candidate is a port nobody listens on: ICE never succeeds.
+    const browser = createPeer({ loopbackOnly: true });
+    await browser.setRemoteDescription({ type: 'offer', sdp: lease.offer });
+    await browser.setLocalDescription(await browser.createAnswer());
+    await gatheringComplete(browser);
+    const answer = localSdp(browser, { loopbackOnly: true }).replace(/(a=candidate:\S+ \d \w+ \d+ 127\.0\.0\.1) \d+/g, '$1 9');
+    await browser.close();
+    await lease.accept(answer);
+    await until(() => ended.length > 0, 'the failed viewer to be closed', 25_000);
+    expect(ended).toEqual(['viewer connection failed']);
+    expect(f.stats().viewers).toBe(0);
+  }, 40_000);
 
   it('refuses a viewer at once when the camera\'s gateway is offline', async () => {
     const link = new RecordingLink();

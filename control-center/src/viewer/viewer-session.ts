@@ -114,7 +114,7 @@ export class ViewerSession {
     this.close(cause);
   }
 
-  /** A live view of this socket was cut from outside (revocation): the page learns why. */
+  /** Closes the socket, ending every tile's view with `cause` (default: the viewer left). Idempotent. */
   close(cause: EndCause = { kind: 'viewer_left' }): void {
     if (this.closed) return;
     this.endTiles(cause);

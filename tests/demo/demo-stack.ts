@@ -85,7 +85,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const cameras = bySchool.get(g.schoolId)!.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } }));
       writeFileSync(
         file,
-        JSON.stringify({ gatewayId: g.id, schoolId: g.schoolId, centerUrl: centreInfo.url, secret: g.secret, loopbackOnly: true, logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? "info", lingerMs: opts.lingerMs ?? 10_000, cameras }, null, 2),
+        JSON.stringify({ gatewayId: g.id, schoolId: g.schoolId, centerUrl: centreInfo.url, secret: g.secret, dataDir: opts.dataDir, loopbackOnly: true, logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? "info", lingerMs: opts.lingerMs ?? 10_000, cameras }, null, 2),
         { mode: 0o600 },
       );
       gatewayPids.push(run(['gateway/src/cli.ts', '--config', file], 'ignore').pid!);

@@ -66,7 +66,7 @@ async function startGstServer(auth: 'digest' | 'basic'): Promise<number> {
 
 async function receiveH264(auth: 'digest' | 'basic'): Promise<void> {
   const port = await startGstServer(auth);
-  const { client, video } = await openRtspVideo(`rtsp://127.0.0.1:${port}/cam`, { username: USER, password: PASSWORD });
+  const { client, video } = await openRtspVideo(`rtsp://127.0.0.1:${port}/cam`, { username: USER, password: PASSWORD, allowBasic: auth === 'basic' });
   clients.push(client);
   expect(video.payloadType).toBe(96);
   expect(video.clockRate).toBe(90000);

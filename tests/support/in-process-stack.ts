@@ -34,12 +34,13 @@ export async function startInProcessStack(opts: { cameras: number; extraCameras?
     upstreamLingerMs: opts.lingerMs ?? 200,
     gateways: [{ id: 'gw-test', schoolId: school, name: 'Test gateway', secret }],
   });
-  const gateway = Gateway.create(
+  const gateway = await Gateway.create(
     resolveGatewayConfig({
       gatewayId: 'gw-test',
       schoolId: school,
       centerUrl: centre.url,
       secret,
+      dataDir,
       loopbackOnly: true,
       lingerMs: opts.lingerMs ?? 200,
       cameras: [...sims.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } })), ...(opts.extraCameras ?? [])],

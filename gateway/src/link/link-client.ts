@@ -5,6 +5,7 @@ import {
   GATEWAY_AUTH_HEADER,
   MAX_LINK_MESSAGE_BYTES,
   type LinkMessage,
+  checkLinkMessage,
   encodeLinkMessage,
   gatewayAuthValue,
   parseLinkMessage,
@@ -55,9 +56,25 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
     this.connect();
   }
 
+  /**
+   * Sends one message if the link is up. Every message is checked first with the schema the
+   * centre validates with: one the centre would refuse (a camera-reported size out of range, an
+   * oversized list) is logged and not sent, instead of costing the link. Returns whether it was sent.
+   */
   send(msg: LinkMessage): boolean {
     if (!this.isOpen) return false;
-    this.ws!.send(encodeLinkMessage(msg));
+    try {
+      checkLinkMessage(msg);
+    } catch (err) {
+      this.log.error({ type: msg.type, err: (err as Error).message }, 'refusing to send a link message the centre would reject');
+      return false;
+    }
+    const frame = encodeLinkMessage(msg);
+    if (Buffer.byteLength(frame) > MAX_LINK_MESSAGE_BYTES) {
+      this.log.error({ type: msg.type, bytes: Buffer.byteLength(frame) }, 'refusing to send a link message over the size limit');
+      return false;
+    }
+    this.ws!.send(frame);
     return true;
   }
 

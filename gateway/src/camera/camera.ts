@@ -85,6 +85,8 @@ export class Camera extends EventEmitter<CameraEvents> {
   private lastOutTs: number | undefined;
   private lastOutAt = 0;
   private liveness: StreamLiveness = 'inactive';
+  /** When we last asked the camera for a key frame (its answer is no measure of its GOP). */
+  private keyframeRequestedAt = 0;
   private closed = false;
   private readonly stallMs: number;
   readonly gop = new GopCache();
@@ -169,7 +171,9 @@ export class Camera extends EventEmitter<CameraEvents> {
   }
 
   requestKeyframe(): void {
-    this.source?.requestKeyframe();
+    if (!this.source) return;
+    this.keyframeRequestedAt = Date.now();
+    this.source.requestKeyframe();
   }
 
   async close(): Promise<void> {
@@ -257,7 +261,7 @@ export class Camera extends EventEmitter<CameraEvents> {
       }
     });
     // A new session may start mid-GOP; ask for a key frame rather than wait for the next one.
-    source.requestKeyframe();
+    this.requestKeyframe();
     this.armStallTimer();
   }
 
@@ -285,7 +289,7 @@ export class Camera extends EventEmitter<CameraEvents> {
     const out: AccessUnit = this.tsOffset === 0 ? au : { ...au, timestamp: (au.timestamp + this.tsOffset) >>> 0 };
     this.lastOutTs = out.timestamp;
     this.lastOutAt = now;
-    this.stats.record(out, now);
+    this.stats.record(out, now, au.keyframe && source.keyframeOnDemand && now - this.keyframeRequestedAt < 2000);
     if (this.state !== 'streaming') this.setState('streaming');
     this.setLiveness('ok');
     this.gop.push(out);

@@ -4,25 +4,29 @@ import type { AccessUnit } from '@schoolcam/protocol/h264/nal';
 const WINDOW_MS = 5000;
 
 /**
- * Frame rate, bitrate and key-frame interval of one camera's stream, measured on what arrives.
- * The key-frame interval is read from RTP timestamps (the camera's own clock), so network jitter
- * does not change it.
+ * Frame rate, bitrate and key-frame interval of one camera's stream over the last 5 s. Rates and
+ * the key-frame interval are measured against RTP timestamps (the camera's own clock), so frames
+ * that arrive in a burst after a network hiccup do not inflate them.
  */
 export class StreamStats {
-  private readonly frames: { at: number; bytes: number }[] = [];
+  private readonly frames: { at: number; ts: number; bytes: number }[] = [];
   private lastKeyTs: number | undefined;
   /** `Date.now()` of the last frame; undefined before the first. */
   lastFrameAt: number | undefined;
   keyframeIntervalMs: number | undefined;
 
-  record(au: AccessUnit, now = Date.now()): void {
+  /**
+   * One access unit. `requested`: a key frame we asked the camera for (ONVIF
+   * SetSynchronizationPoint) — the interval it ends says nothing about the camera's own GOP.
+   */
+  record(au: AccessUnit, now = Date.now(), requested = false): void {
     let bytes = 0;
     for (const n of au.nalus) bytes += n.length;
-    this.frames.push({ at: now, bytes });
+    this.frames.push({ at: now, ts: au.timestamp, bytes });
     this.lastFrameAt = now;
     this.trim(now);
     if (au.keyframe) {
-      if (this.lastKeyTs !== undefined) {
+      if (this.lastKeyTs !== undefined && !requested) {
         const ticks = (au.timestamp - this.lastKeyTs) >>> 0;
         // A wrap or a jump of more than an hour is a new timeline, not a GOP.
         if (ticks > 0 && ticks < 90_000 * 3600) this.keyframeIntervalMs = Math.round(ticks / 90);
@@ -38,10 +42,15 @@ export class StreamStats {
 
   rates(now = Date.now()): { fps: number; bitrateKbps: number } {
     this.trim(now);
-    if (this.frames.length < 2) return { fps: 0, bitrateKbps: 0 };
-    const span = Math.max(now - this.frames[0].at, 1000 / 60);
-    const bytes = this.frames.reduce((n, f) => n + f.bytes, 0);
-    return { fps: round1((this.frames.length * 1000) / span), bitrateKbps: Math.round((bytes * 8) / span) };
+    const n = this.frames.length;
+    if (n < 2) return { fps: 0, bitrateKbps: 0 };
+    const spanMs = ((this.frames[n - 1].ts - this.frames[0].ts) >>> 0) / 90;
+    // A new source's timeline or a timestamp jump: no sensible rate from these frames.
+    if (spanMs <= 0 || spanMs > 2 * WINDOW_MS) return { fps: 0, bitrateKbps: 0 };
+    // n frames cover n − 1 intervals; the bytes of the first frame belong before the span.
+    let bytes = 0;
+    for (let i = 1; i < n; i++) bytes += this.frames[i].bytes;
+    return { fps: round1(((n - 1) * 1000) / spanMs), bitrateKbps: Math.round((bytes * 8) / spanMs) };
   }
 
   private trim(now: number): void {

@@ -129,8 +129,22 @@ export function gradeCamera(f: CameraFacts): { grade: CheckGrade; reasons: Check
 
 /** The graded result, exactly the fields of the link's `CheckResult`. */
 export function checkResult(f: CameraFacts): CheckResult {
-  const { keyframesSeen: _k, sampledMs: _s, ...measured } = f;
-  return { ...measured, ...gradeCamera(f) };
+  const { grade, reasons } = gradeCamera(f);
+  return {
+    codec: f.codec,
+    profile: f.profile,
+    width: f.width,
+    height: f.height,
+    fps: f.fps,
+    gopSeconds: f.gopSeconds,
+    bframes: f.bframes,
+    bitrateKbps: f.bitrateKbps,
+    audioCodec: f.audioCodec,
+    keyframeOnDemand: f.keyframeOnDemand,
+    grade,
+    reasons,
+    url: f.url,
+  };
 }
 
 /** The grade in words, for the CLI. */

@@ -151,14 +151,20 @@ export class CameraEventWatcher extends EventEmitter<EventWatcherEvents> {
     // One change arrives as several topics in one batch (a camera's MotionAlarm and its cell
     // motion detector): the last state of each kind in the batch is the one that counts.
     const batch = new Map<'motion' | 'tamper', OnvifNotification>();
-    for (const n of notes) if (n.kind !== 'other' && n.active !== undefined) batch.set(n.kind, n);
+    for (const n of notes) {
+      if (n.kind === 'other' || n.active === undefined) continue;
+      const prev = batch.get(n.kind);
+      // Keep the camera's timestamp from whichever topic of the same change carried one.
+      batch.set(n.kind, n.utcTime === undefined && prev?.active === n.active ? { ...n, utcTime: prev.utcTime } : n);
+    }
     for (const [kind, n] of batch) {
       const before = this.last.get(kind);
       this.last.set(kind, n.active!);
       if (before === n.active) continue;
-      // The first state we ever hear is where we start, not a change; after that an
-      // Initialized message only reports a change that happened while we were not subscribed.
-      if (before === undefined && n.initialized) continue;
+      // The first state we ever hear is where we start, not a change (only a motion starting is
+      // news even then); after that an Initialized message reports a change that happened while
+      // we were not subscribed.
+      if (before === undefined && (n.initialized || !n.active)) continue;
       this.emit('notice', { kind, active: n.active!, cameraTime: n.utcTime });
     }
   }

@@ -17,10 +17,27 @@ export interface LinkClientEvents {
   down: [reason: string];
 }
 
+/** The part of a `ws` WebSocket the link uses: the seam unit tests replace with a plain fake. */
+export interface LinkSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  terminate(): void;
+  on(event: 'open', cb: () => void): this;
+  on(event: 'unexpected-response', cb: (req: unknown, res: { statusCode?: number }) => void): this;
+  on(event: 'message', cb: (data: Buffer) => void): this;
+  on(event: 'error', cb: (err: Error) => void): this;
+  on(event: 'close', cb: (code: number, reason: Buffer) => void): this;
+}
+
+/** `WebSocket.OPEN`. */
+const OPEN = 1;
+
 export interface LinkClientOptions {
   centerUrl: string;
   gatewayId: string;
   secret: string;
+  /** Opens the socket; default a `ws` WebSocket with the size cap and a 10 s handshake deadline. */
+  openSocket?: (url: string, headers: Record<string, string>) => LinkSocket;
   /** First reconnect delay; doubles up to `maxBackoffMs`, with ±50 % jitter. Default 500. */
   minBackoffMs?: number;
   /** Default 30000. */
@@ -33,7 +50,7 @@ export interface LinkClientOptions {
  * asks for in `welcome` and drops a link that stops answering.
  */
 export class LinkClient extends EventEmitter<LinkClientEvents> {
-  private ws: WebSocket | undefined;
+  private ws: LinkSocket | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private backoff: number;
@@ -49,7 +66,7 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
   }
 
   get isOpen(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN;
+    return this.ws?.readyState === OPEN;
   }
 
   start(): void {
@@ -90,11 +107,8 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
   private connect(): void {
     if (this.closed) return;
     const url = `${this.opts.centerUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/link`;
-    const ws = new WebSocket(url, {
-      headers: { [GATEWAY_AUTH_HEADER]: gatewayAuthValue(this.opts.gatewayId, this.opts.secret) },
-      maxPayload: MAX_LINK_MESSAGE_BYTES,
-      handshakeTimeout: 10_000,
-    });
+    const headers = { [GATEWAY_AUTH_HEADER]: gatewayAuthValue(this.opts.gatewayId, this.opts.secret) };
+    const ws: LinkSocket = this.opts.openSocket ? this.opts.openSocket(url, headers) : new WebSocket(url, { headers, maxPayload: MAX_LINK_MESSAGE_BYTES, handshakeTimeout: 10_000 });
     this.ws = ws;
     let opened = false;
     ws.on('open', () => {
@@ -104,7 +118,7 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
       this.log.info({ url }, 'link up');
       this.emit('open');
     });
-    ws.on('unexpected-response', (_req, res) => {
+    ws.on('unexpected-response', (_req: unknown, res: { statusCode?: number }) => {
       this.log.error({ status: res.statusCode }, res.statusCode === 401 ? 'centre refused the gateway credentials' : 'centre refused the link');
       ws.terminate();
     });

@@ -87,9 +87,11 @@ export async function discoverCameras(opts: DiscoveryOptions = {}): Promise<{ ca
   const found = new Map<string, DiscoveredCamera>();
   const ignored: IgnoredReply[] = [];
   const maxBytes = opts.maxReplyBytes ?? 32 * 1024;
-  const ignore = (from: string, reason: string): void => {
+  const ignore = (from: string, reason: string, quiet = false): void => {
     ignored.push({ from, reason });
-    log?.info({ from, reason }, 'discovery reply ignored');
+    // A camera's Hello or Bye on our port is ordinary; anything else is a broken or hostile sender.
+    if (quiet) log?.debug({ from, reason }, 'discovery datagram ignored');
+    else log?.warn({ from, reason }, 'discovery reply ignored');
   };
   const onMessage = (via: string | undefined) => (msg: Buffer, rinfo: RemoteInfo) => {
     const from = rinfo.address;
@@ -97,7 +99,7 @@ export async function discoverCameras(opts: DiscoveryOptions = {}): Promise<{ ca
     const parsed = parseDiscoveryReply(msg, { maxBytes });
     if (!parsed.ok) return ignore(from, `malformed (${parsed.error})`);
     const reply = parsed.reply;
-    if (reply.kind !== 'probe-matches') return ignore(from, `not a ProbeMatches (${reply.kind})`);
+    if (reply.kind !== 'probe-matches') return ignore(from, `not a ProbeMatches (${reply.kind})`, reply.kind === 'hello' || reply.kind === 'bye');
     if (reply.relatesTo !== messageId) return ignore(from, 'answers another probe (RelatesTo)');
     for (const m of reply.matches) {
       const xaddr = resolveXaddr(m.xaddrs, from, via);

@@ -16,6 +16,7 @@ import { OnvifPullPoint } from './onvif/onvif-client';
 import { CameraRegistry } from './storage/camera-registry';
 import { openDatabase, type Db } from './storage/database';
 import { EventOutbox } from './storage/event-outbox';
+import { EventStateStore } from './storage/event-state-store';
 import { SecretBox } from './storage/secret-box';
 import { WebRtcUplink } from './uplink/webrtc-uplink';
 
@@ -64,6 +65,7 @@ export class Gateway {
   private healthSoon: NodeJS.Timeout | undefined;
   private registryTimer: NodeJS.Timeout | undefined;
   private registryVersion: number;
+  private readonly eventStates: EventStateStore;
   private closed = false;
 
   private constructor(
@@ -75,6 +77,7 @@ export class Gateway {
     opts: GatewayOptions,
   ) {
     this.peerOpts = { loopbackOnly: config.loopbackOnly };
+    this.eventStates = new EventStateStore(db);
     this.supervision = {
       sourceFactory: opts.sourceFactory ?? rtspSourceFactory(),
       pullPoints:
@@ -85,6 +88,7 @@ export class Gateway {
         }),
       probe: opts.probe ?? ((cfg) => probeCamera(cfg)),
       camera: { lingerMs: config.lingerMs, ...opts.camera },
+      eventStates: this.eventStates,
     };
     this.link = new LinkClient({ centerUrl: config.centerUrl, gatewayId: config.gatewayId, secret: config.secret, ...opts.link }, log.child({ module: 'gateway:link' }));
     this.delivery = new EventDelivery(outbox, this.link, log.child({ module: 'gateway:events' }), { resendAfterMs: opts.resendAfterMs });
@@ -182,6 +186,7 @@ export class Gateway {
       const spec = wanted.get(id);
       if (spec && JSON.stringify(spec) === this.specs.get(id)) continue;
       this.endStreamsOf(id, spec ? 'camera settings changed' : 'camera removed');
+      if (!spec) this.eventStates.forget(id);
       this.cameras.delete(id);
       this.specs.delete(id);
       this.lastSentState.delete(id);

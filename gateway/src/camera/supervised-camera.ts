@@ -5,6 +5,7 @@ import type { CameraConfig } from '../config';
 import { CameraEventWatcher, type PullPointFactory } from '../events/camera-event-watcher';
 import { Presence } from '../events/presence';
 import type { NewEvent } from '../storage/event-outbox';
+import type { EventStateStore } from '../storage/event-state-store';
 import { Camera, type CameraOptions, type CameraSourceFactory } from './camera';
 
 export interface SupervisedCameraEvents {
@@ -25,6 +26,8 @@ export interface SupervisionDeps {
   offlineAfterMs?: number;
   /** How often an idle camera without an event pull is probed. Default 15 000 ms. */
   idleProbeMs?: number;
+  /** Motion/tamper states kept across restarts. */
+  eventStates?: EventStateStore;
 }
 
 /**
@@ -58,7 +61,11 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
     });
     const factory = deps.pullPoints?.(config);
     if (factory) {
-      this.watcher = new CameraEventWatcher(config.id, factory, log);
+      const states = deps.eventStates;
+      this.watcher = new CameraEventWatcher(config.id, factory, log, {
+        known: states?.get(config.id),
+        remember: states ? (kind, active) => states.set(config.id, kind, active) : undefined,
+      });
       this.watcher.on('notice', (n) => this.emit('event', { cameraId: config.id, kind: n.kind, active: n.active, at: Date.now(), ...(n.cameraTime ? { cameraTime: n.cameraTime } : {}) }));
       this.watcher.on('status', (_status, reason) => {
         if (reason) this.offlineReason = reason;

@@ -34,6 +34,10 @@ export interface EventWatcherOptions {
   /** Delays before re-creating a lost subscription; default 1 s, 2 s, 5 s, 10 s, 20 s, 30 s. */
   backoffStepsMs?: readonly number[];
   random?: () => number;
+  /** The states last heard before this watcher existed (kept across gateway restarts). */
+  known?: ReadonlyMap<'motion' | 'tamper', boolean>;
+  /** Told every state the camera reports, to keep for the next start. */
+  remember?: (kind: 'motion' | 'tamper', active: boolean) => void;
 }
 
 /**
@@ -44,7 +48,8 @@ export interface EventWatcherOptions {
  *
  * Motion and tamper are properties: a notice goes out when the state changes. A re-subscription
  * starts with the camera's current state (`Initialized`): a change that happened while the
- * subscription was lost is reported then, and an unchanged state is not reported twice.
+ * subscription was lost — or while the gateway was down, with `known` states kept across
+ * restarts — is reported then, and an unchanged state is not reported twice.
  */
 export class CameraEventWatcher extends EventEmitter<EventWatcherEvents> {
   private current: PullPointLike | undefined;
@@ -52,7 +57,8 @@ export class CameraEventWatcher extends EventEmitter<EventWatcherEvents> {
   private waitTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
-  private readonly last = new Map<'motion' | 'tamper', boolean>();
+  private readonly last: Map<'motion' | 'tamper', boolean>;
+  private readonly remember: ((kind: 'motion' | 'tamper', active: boolean) => void) | undefined;
   private closed = false;
   private loop: Promise<void> | undefined;
   private statusNow: 'ok' | 'failing' | undefined;
@@ -67,6 +73,8 @@ export class CameraEventWatcher extends EventEmitter<EventWatcherEvents> {
   ) {
     super();
     this.backoff = new Backoff(opts.backoffStepsMs, 0.2, opts.random);
+    this.last = new Map(opts.known ?? []);
+    this.remember = opts.remember;
   }
 
   get status(): 'ok' | 'failing' | undefined {
@@ -161,6 +169,7 @@ export class CameraEventWatcher extends EventEmitter<EventWatcherEvents> {
       const before = this.last.get(kind);
       this.last.set(kind, n.active!);
       if (before === n.active) continue;
+      this.remember?.(kind, n.active!);
       // The first state we ever hear is where we start, not a change (only a motion starting is
       // news even then); after that an Initialized message reports a change that happened while
       // we were not subscribed.

@@ -78,6 +78,7 @@ export class CameraRegistry {
   upsert(camera: CameraConfig, origin: CameraOrigin, now = Date.now()): void {
     if (!specChecker.Check(camera)) {
       const e = specChecker.Errors(camera).First();
+      if (e?.path === '/id') throw new GatewayError('BAD_REQUEST', 'a camera id is 1–128 characters of A–Z, a–z, 0–9 and . _ : - (no spaces or accents)');
       throw new GatewayError('BAD_REQUEST', `camera ${e?.path || '/'} ${e?.message ?? 'invalid'}`);
     }
     try {

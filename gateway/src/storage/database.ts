@@ -31,6 +31,15 @@ const MIGRATIONS: readonly string[] = [
      body TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );`,
+  // The last motion/tamper state heard from each camera, so a change that happens while the
+  // gateway is down (or restarting) is reported when it subscribes again.
+  `CREATE TABLE camera_event_state (
+     camera_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('motion', 'tamper')),
+     active INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (camera_id, kind)
+   );`,
 ];
 
 /**

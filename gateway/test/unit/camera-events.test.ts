@@ -134,6 +134,26 @@ describe('camera event watcher (ONVIF pull point)', () => {
     expect(notices.at(-1)).toMatchObject({ kind: 'motion', active: false });
   });
 
+  it('with the states kept from before a restart, a change that happened while the gateway was down is reported', async () => {
+    const remembered: [string, boolean][] = [];
+    const restarted = new CameraEventWatcher('cam1', () => Promise.resolve(new FakePullPoint()).then((p) => (points.push(p), p)), log, {
+      known: new Map([['motion', true]]),
+      remember: (kind, active) => remembered.push([kind, active]),
+    });
+    const got: CameraNotice[] = [];
+    restarted.on('notice', (n) => got.push(n));
+    restarted.start();
+    await tick();
+    points.at(-1)!.deliver(motion(false, true), tamper(false));
+    await tick();
+    expect(got).toEqual([{ kind: 'motion', active: false, cameraTime: '2026-01-09T10:00:00.000Z' }]);
+    expect(remembered).toEqual([
+      ['motion', false],
+      ['tamper', false],
+    ]);
+    await restarted.close();
+  });
+
   it('a failed renew drops the subscription and subscribes again', async () => {
     watcher.start();
     await tick();

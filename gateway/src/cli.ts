@@ -199,6 +199,11 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+// `… | head`: a reader that stops reading is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   // One line for people: what went wrong and, where it helps, what to do.
   const message = err instanceof Error ? err.message : String(err);

@@ -67,6 +67,7 @@ export class Camera extends EventEmitter<CameraEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private stallCheck: NodeJS.Immediate | undefined;
   private readonly backoff: Backoff;
   private nextAttemptAt = 0;
   private lastAttemptAt = 0;
@@ -307,7 +308,22 @@ export class Camera extends EventEmitter<CameraEvents> {
       this.stallTimer = setTimeout(() => this.armStallTimer(), wait);
       return;
     }
+    // A busy event loop runs expired timers before it reads the sockets: look again after the
+    // pending I/O (setImmediate runs after the poll phase), so queued packets are not taken for silence.
     this.stallTimer = undefined;
+    const check = setImmediate(() => {
+      if (this.source !== source) return;
+      if (Math.max(source.lastPacketAt, this.sourceOpenedAt) + this.stallMs > Date.now()) {
+        this.armStallTimer();
+        return;
+      }
+      this.stall(source, last);
+    });
+    this.stallCheck = check;
+  }
+
+  private stall(source: CameraSource, last: number): void {
+    this.stallCheck = undefined;
     this.log.warn({ camera: this.id, silentMs: Date.now() - last }, 'camera stalled; reconnecting');
     this.detach();
     void source.close();
@@ -319,6 +335,8 @@ export class Camera extends EventEmitter<CameraEvents> {
   private detach(): void {
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
+    clearImmediate(this.stallCheck);
+    this.stallCheck = undefined;
     this.source = undefined;
     this.gop.clear();
   }
@@ -374,6 +392,8 @@ export class Camera extends EventEmitter<CameraEvents> {
     this.retryTimer = undefined;
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
+    clearImmediate(this.stallCheck);
+    this.stallCheck = undefined;
     this.stopProbing();
   }
 

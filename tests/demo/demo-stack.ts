@@ -36,6 +36,8 @@ export interface Stack {
   centreUrl: string;
   viewerToken: string;
   cameras: SimCameraJson[];
+  /** The simulator's control API: `GET` lists the cameras, each with its `control` URL. */
+  simulatorUrl: string;
   pids: { sim: number; centre: number; gateways: number[] };
   /** Ends every process of the stack (SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
@@ -96,6 +98,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       centreUrl: centreInfo.url,
       viewerToken,
       cameras: simInfo.cameras,
+      simulatorUrl: simInfo.cameras[0].control.replace(/\/cameras\/[^/]+$/, ''),
       pids: { sim: sim.pid!, centre: centre.pid!, gateways: gatewayPids },
       stop,
     };

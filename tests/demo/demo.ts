@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ cameras: 4, schools: 2, dataDir: join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   console.log(`Dashboard: ${stack.pageUrl}`);
+  console.log(`Simulator: ${stack.simulatorUrl}`);
   console.log('Press Ctrl-C to stop.');
   let stopping = false;
   const stop = (): void => {

@@ -15,13 +15,20 @@ export type GatewayErrorCode =
   | 'KEY_FILE'
   | 'STORAGE';
 
-export class GatewayError extends Error {
-  override readonly name = 'GatewayError';
+/**
+ * The base of every typed error of the gateway (its own, the ONVIF adapter's, a camera source's):
+ * a stable `code` that decisions are made on, and a message that is only for people.
+ */
+export abstract class CodedError<C extends string> extends Error {
   constructor(
-    readonly code: GatewayErrorCode,
+    readonly code: C,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
+}
+
+export class GatewayError extends CodedError<GatewayErrorCode> {
+  override readonly name = 'GatewayError';
 }

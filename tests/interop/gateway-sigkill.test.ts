@@ -26,7 +26,7 @@ let configFile: string;
 
 function startGateway(): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/cli.ts', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.resume();
+  child.stderr.resume();
   return child;
 }
 

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { AccessUnit } from '@schoolcam/protocol/h264/nal';
+import { CodedError } from '../errors';
 
 export interface CameraSourceEvents {
   frame: [au: AccessUnit];
@@ -17,14 +18,12 @@ export interface CameraSourceEvents {
  */
 export type SourceFailureKind = 'unreachable' | 'auth' | 'unsupported' | 'bad-stream' | 'stalled';
 
-export class CameraSourceError extends Error {
+export class CameraSourceError extends CodedError<SourceFailureKind> {
   override readonly name = 'CameraSourceError';
-  constructor(
-    readonly kind: SourceFailureKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+
+  /** The failure class (same as `code`). */
+  get kind(): SourceFailureKind {
+    return this.code;
   }
 }
 

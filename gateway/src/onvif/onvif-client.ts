@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Cam } from 'onvif';
+import { CodedError } from '../errors';
 
 /**
  * The gateway's only door to the `onvif` npm client (agsh). That library is callback-based,
@@ -31,15 +32,8 @@ import { Cam } from 'onvif';
  */
 export type OnvifErrorCode = 'ONVIF_UNREACHABLE' | 'ONVIF_AUTH' | 'ONVIF_BAD_REPLY' | 'ONVIF_TIMEOUT' | 'ONVIF_UNSUPPORTED';
 
-export class OnvifError extends Error {
+export class OnvifError extends CodedError<OnvifErrorCode> {
   override readonly name = 'OnvifError';
-  constructor(
-    readonly code: OnvifErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export interface OnvifDeviceInfo {

@@ -125,24 +125,25 @@ export class Gateway {
    * supervision and dials the centre. Rejects (opening nothing) when the storage cannot be used:
    * an unreadable database, a missing or wrong key file.
    */
-  static async create(config: Readonly<GatewayConfig>, opts: GatewayOptions = {}): Promise<Gateway> {
+  static create(config: Readonly<GatewayConfig>, opts: GatewayOptions = {}): Promise<Gateway> {
     const log = opts.logger ?? pino({ name: 'gateway', level: config.logLevel }, pino.destination(2));
     const paths = storagePaths(config);
-    const db = openDatabase(paths.database);
     let gw: Gateway;
+    let db: Db | undefined;
     try {
+      db = openDatabase(paths.database);
       const registry = new CameraRegistry(db, SecretBox.open(paths.keyFile, db));
       registry.seedFromConfig(config.cameras);
       const outbox = new EventOutbox(db, { onDropped: (n) => log.warn({ dropped: n }, 'event outbox full; oldest events dropped') });
       gw = new Gateway(config, log, db, registry, outbox, opts);
       gw.reconcile();
     } catch (err) {
-      db.close();
-      throw err;
+      db?.close();
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     gw.registryTimer = setInterval(() => gw.pollRegistry(), REGISTRY_POLL_MS);
     gw.link.start();
-    return await Promise.resolve(gw);
+    return Promise.resolve(gw);
   }
 
   get linkUp(): boolean {

@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { type CameraInventory, type LinkMessage, linkReason, unreachable } from '@schoolcam/protocol/link/link-messages';
+import { type CameraInventory, type GatewayEvent, type LinkMessage, linkReason, unreachable } from '@schoolcam/protocol/link/link-messages';
 import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import { storagePaths, type CameraConfig, type GatewayConfig } from './config';
 import type { CameraSourceFactory } from './camera/camera';
@@ -15,7 +15,7 @@ import { RequestHandler } from './link/request-handler';
 import { OnvifPullPoint } from './onvif/onvif-client';
 import { CameraRegistry } from './storage/camera-registry';
 import { openDatabase, type Db } from './storage/database';
-import { EventOutbox } from './storage/event-outbox';
+import { EventOutbox, type NewEvent } from './storage/event-outbox';
 import { EventStateStore } from './storage/event-state-store';
 import { SecretBox } from './storage/secret-box';
 import { WebRtcUplink } from './uplink/webrtc-uplink';
@@ -25,6 +25,8 @@ export const GATEWAY_VERSION = '0.2.0';
 /** Health goes to the centre this often, and within {@link HEALTH_DEBOUNCE_MS} of any change. */
 const HEALTH_INTERVAL_MS = 10_000;
 const HEALTH_DEBOUNCE_MS = 200;
+/** Cameras per `health` message. */
+const HEALTH_BATCH = 200;
 /** How often the registry is checked for changes made by the CLI. */
 const REGISTRY_POLL_MS = 1000;
 
@@ -191,17 +193,14 @@ export class Gateway {
       this.cameras.delete(id);
       this.specs.delete(id);
       this.lastSentState.delete(id);
+      sup.removeAllListeners();
       void sup.close();
       changed = true;
     }
     for (const [id, spec] of wanted) {
       if (this.cameras.has(id)) continue;
       const sup = new SupervisedCamera(spec, this.supervision, this.log.child({ module: 'gateway:camera', camera: id }));
-      sup.on('event', (e) => {
-        const stored = this.outbox.append(e);
-        this.log.info({ camera: e.cameraId, kind: e.kind, active: e.active, seq: stored.seq }, 'event stored');
-        this.delivery.notify();
-      });
+      sup.on('event', (e) => this.storeEvent(e));
       sup.on('changed', () => this.onCameraChanged(sup));
       this.cameras.set(id, sup);
       this.specs.set(id, JSON.stringify(spec));
@@ -212,6 +211,20 @@ export class Gateway {
       this.sendHello();
       this.scheduleHealth();
     }
+  }
+
+  /** Into the outbox first (committed), then towards the centre. A storage failure is logged, never thrown at a camera's event source. */
+  private storeEvent(e: NewEvent): void {
+    if (this.closed) return;
+    let stored: GatewayEvent;
+    try {
+      stored = this.outbox.append(e);
+    } catch (err) {
+      this.log.error({ camera: e.cameraId, kind: e.kind, err: (err as Error).message }, 'event could not be stored; it is lost');
+      return;
+    }
+    this.log.info({ camera: e.cameraId, kind: e.kind, active: e.active, seq: stored.seq }, 'event stored');
+    this.delivery.notify();
   }
 
   private pollRegistry(): void {
@@ -265,7 +278,9 @@ export class Gateway {
   private sendHealth(): void {
     if (!this.link.isOpen) return;
     const now = Date.now();
-    this.link.send({ type: 'health', cameras: [...this.cameras.values()].map((c) => c.health(now)) });
+    const all = [...this.cameras.values()].map((c) => c.health(now));
+    // Batches keep each frame far below the link's 256 KiB limit, whatever the number of cameras.
+    for (let i = 0; i < all.length || i === 0; i += HEALTH_BATCH) this.link.send({ type: 'health', cameras: all.slice(i, i + HEALTH_BATCH) });
   }
 
   private onMessage(msg: LinkMessage): void {

@@ -40,7 +40,7 @@ afterAll(async () => {
 describe('gateway cameras add | list | remove', () => {
   it('adds an ONVIF camera the running gateway takes up within a second, lists it without its password, and removes it', async () => {
     const cam = kit.cameras[1];
-    const added = await cli('cameras', 'add', '--config', config, '--id', 'telocvicna-1', '--name', 'Tělocvična', '--onvif', cam.onvif, '--user', cam.username, '--password', cam.password, '--profile', 'sub');
+    const added = await cli('cameras', 'add', '--config', config, '--id', 'telocvicna-1', '--name', 'Tělocvična', '--onvif', cam.onvif, '--user', cam.username, `--password=${cam.password}`, '--profile', 'sub');
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout).toMatch(/^added camera telocvicna-1 \(Tělocvična\)/);
     const t0 = Date.now();

@@ -124,7 +124,7 @@ describe('gateway discovery on a 20-camera namespace LAN', () => {
     await simControl(zero.control, 'faults/discovery', { zeroXAddrs: true });
     await simControl(dup.control, 'faults/discovery', { duplicates: true });
     try {
-      const { devices } = await discover('--json', '--user', zero.username, '--password', zero.password);
+      const { devices } = await discover('--json', '--user', zero.username, `--password=${zero.password}`);
       expect(devices).toHaveLength(CAMERAS);
       expect(devices.filter((d) => d.xaddr === dup.onvif)).toHaveLength(1);
       const z = devices.find((d) => d.address === new URL(zero.onvif).hostname)!;

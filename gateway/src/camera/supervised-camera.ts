@@ -122,13 +122,18 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
     return h;
   }
 
-  /** Idempotent: stream, event pull, probes. */
+  /** Idempotent: stream, event pull, probes; nothing is emitted once it starts. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.probeTimer);
     this.presence.close();
     await Promise.all([this.camera.close(), this.watcher?.close()]);
+    this.removeAllListeners();
+  }
+
+  override emit<K extends keyof SupervisedCameraEvents>(event: K, ...args: SupervisedCameraEvents[K]): boolean {
+    return this.closed ? false : super.emit(event, ...(args as never));
   }
 
   /** A plain-RTSP camera nobody watches says nothing about itself: ask it, now and then, whether it is there. */

@@ -19,6 +19,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
   private readonly signals = new Map<PresenceSignal, StreamLiveness>();
   private timer: NodeJS.Timeout | undefined;
   private value: boolean | undefined;
+  private closed = false;
 
   constructor(private readonly offlineAfterMs = 10_000) {
     super();
@@ -30,11 +31,14 @@ export class Presence extends EventEmitter<PresenceEvents> {
   }
 
   set(signal: PresenceSignal, liveness: StreamLiveness): void {
+    if (this.closed) return;
     this.signals.set(signal, liveness);
     this.evaluate();
   }
 
+  /** Stops judging: no timer, no more changes. Idempotent. */
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -37,6 +37,9 @@ interface Secrets {
 
 const specChecker = TypeCompiler.Compile(CameraConfig);
 
+/** Cameras one gateway holds at most (the link's `hello` carries up to 1024). */
+export const MAX_CAMERAS = 1024;
+
 /**
  * Owns the `cameras` table: every camera this gateway relays, whoever registered it. Passwords are
  * sealed with the {@link SecretBox} (bound to the camera id); the rest of the entry is JSON.
@@ -95,6 +98,10 @@ export class CameraRegistry {
     if (spec.rtsp?.password !== undefined) {
       secrets.rtsp = spec.rtsp.password;
       delete spec.rtsp.password;
+    }
+    const exists = this.db.prepare('SELECT 1 FROM cameras WHERE id = ?').get(camera.id) !== undefined;
+    if (!exists && (this.db.prepare('SELECT COUNT(*) AS n FROM cameras').get() as { n: number }).n >= MAX_CAMERAS) {
+      throw new GatewayError('CONFLICT', `this gateway already holds ${MAX_CAMERAS} cameras`);
     }
     const sealed = secrets.onvif === undefined && secrets.rtsp === undefined ? null : this.box.seal(Buffer.from(JSON.stringify(secrets)), `camera:${camera.id}`);
     this.db

@@ -217,6 +217,19 @@ describe('presence (online/offline)', () => {
     p.close();
   });
 
+  it('once closed, reports nothing more, even from a countdown already running', async () => {
+    const p = new Presence(10_000);
+    const changes: boolean[] = [];
+    p.on('change', (online) => changes.push(online));
+    p.set('events', 'failing');
+    await tick(5000);
+    p.close();
+    p.set('stream', 'failing');
+    await tick(60_000);
+    expect(changes).toEqual([]);
+    expect(p.online).toBeUndefined();
+  });
+
   it('a camera that never answered is offline after 10 s; a signal that says nothing changes nothing', async () => {
     const p = new Presence(10_000);
     p.set('stream', 'inactive');

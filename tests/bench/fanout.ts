@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../demo/demo-stack';
 import { launchChromium } from '../support/chromium';
-import { percentile, tileStats, waitForTiles } from '../support/page-stats';
+import { CentreClient } from '../../control-center/test/support/api-client';
+import { percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 import type { LightViewerStats } from './light-viewer';
 import { ViewerProcess } from './viewer-process';
 import { processUsage } from './process-usage';
@@ -14,7 +15,9 @@ import { processUsage } from './process-usage';
  * gateway and centre (each its own process); N light WebRTC viewers (ICE, DTLS, SRTP; see
  * `light-viewer.ts`) in separate processes, spread round-robin over M cameras at
  * 1280×720, 15 fps, ~2.5 Mbit/s; one Chromium tile watching the first camera throughout and
- * reading the capture-time barcode, so glass-to-glass is measured under load.
+ * reading the capture-time barcode, so glass-to-glass is measured under load. The tile and the
+ * light viewers watch as the demo's operator (the page signs in; the viewers' sockets carry
+ * that account's session cookie); the centre's live-view caps are raised for the sweep.
  *
  * For each N of the sweep it measures, over a window: the centre's CPU time (all its
  * threads, from /proc) per RTP packet delivered to a viewer, the loss each viewer saw
@@ -87,17 +90,21 @@ const stack = await startStack({
   bitrateKbps: Number(values.bitrate),
   root: values.root,
   centreNodeArgs: values['profile-centre'] ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-centre']}`] : [],
+  // Every viewer is the one operator's: lift the per-account and total caps above the sweep.
+  centre: { limits: { viewersPerUser: 10_000, viewersTotal: 10_000 } },
 });
 const browser = await launchChromium();
 const procs: ViewerProcess[] = [];
 const results: Step[] = [];
 try {
   const page = await browser.context.newPage();
-  await page.goto(stack.pageUrl);
+  const operator = stack.account('operator');
+  await signInPage(page, stack.pageUrl, operator);
   await page.click('[data-grid="1"]');
   const [tile0] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames > 30, 60_000, 'the sample tile playing');
   const tileCamera = tile0.cameraId;
-  const cameraIds = stack.cameras.map((c) => c.id);
+  const cameraIds = stack.cameras.map((c) => c.centreId);
+  const { cookie } = await CentreClient.signIn(stack.centreUrl, operator.username, operator.password);
   const inbound = async (): Promise<{ packets: number }> => {
     const r = (await page.evaluate((id) => window.schoolcam.inbound(id), tileCamera)) as { packetsReceived?: number; packetsLost?: number } | null;
     return { packets: (r?.packetsReceived ?? 0) + Math.max(0, r?.packetsLost ?? 0) };
@@ -130,7 +137,7 @@ try {
       byProc.set(p, [...(byProc.get(p) ?? []), id]);
     }
     const t0 = Date.now();
-    await Promise.all([...byProc].map(([p, ids]) => p.request({ type: 'watch', centreUrl: stack.centreUrl, token: stack.viewerToken, cameraIds: ids })));
+    await Promise.all([...byProc].map(([p, ids]) => p.request({ type: 'watch', centreUrl: stack.centreUrl, cookie, cameraIds: ids })));
     // Every viewer connected and receiving, then let the system settle.
     let receiving = 0;
     for (;;) {

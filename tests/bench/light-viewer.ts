@@ -13,7 +13,8 @@ import { VideoRecvPeer } from '../../protocol/src/webrtc/werift-peer';
 
 /** Parent → viewer process. */
 export type ViewerCommand =
-  | { type: 'watch'; centreUrl: string; token: string; cameraIds: string[] }
+  /** `cookie`: the session cookie of a signed-in account allowed to watch the cameras (an operator's). */
+  | { type: 'watch'; centreUrl: string; cookie: string; cameraIds: string[] }
   | { type: 'stats' }
   | { type: 'stop' };
 
@@ -127,8 +128,9 @@ class ViewerSocket {
   viewers = 0;
   private seq = 0;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** Opens `/api/view` as the page does: with the session cookie, from the centre's own origin. */
+  constructor(centreUrl: string, cookie: string) {
+    this.ws = new WebSocket(`${centreUrl.replace(/^http/, 'ws')}/api/view`, { headers: { cookie, origin: centreUrl } });
     this.ready = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
@@ -189,12 +191,12 @@ class ViewerSocket {
 const sockets: ViewerSocket[] = [];
 const viewers: LightViewer[] = [];
 
-async function watch(centreUrl: string, token: string, cameraIds: string[]): Promise<void> {
+async function watch(centreUrl: string, cookie: string, cameraIds: string[]): Promise<void> {
   const queue = [...cameraIds];
   const socketFor = (): ViewerSocket => {
     let s = sockets.at(-1);
     if (!s || s.viewers >= TILES_PER_SOCKET) {
-      s = new ViewerSocket(`${centreUrl.replace(/^http/, 'ws')}/api/view?token=${encodeURIComponent(token)}`);
+      s = new ViewerSocket(centreUrl, cookie);
       sockets.push(s);
     }
     return s;
@@ -212,7 +214,7 @@ function reply(msg: ViewerReport): void {
 process.on('message', (cmd: ViewerCommand) => {
   switch (cmd.type) {
     case 'watch':
-      watch(cmd.centreUrl, cmd.token, cmd.cameraIds).then(
+      watch(cmd.centreUrl, cmd.cookie, cmd.cameraIds).then(
         () => reply(statsReport()),
         (err: Error) => reply({ type: 'error', message: err.message }),
       );

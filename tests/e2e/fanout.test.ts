@@ -3,19 +3,22 @@ import { RtspServer } from '../../protocol/src/rtsp/rtsp-server';
 import { VideoStream } from '../../device-sim/src/camera/video-stream';
 import { launchChromium, type Browser } from '../support/chromium';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
-import { median, tileStats, waitForTiles } from '../support/page-stats';
+import { CentreClient } from '../../control-center/test/support/api-client';
+import { median, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 import { TestViewer, until } from '../support/werift-viewer';
 
 describe('the fan-out over shards', () => {
   let stack: InProcessStack;
   let browser: Browser;
   let cams: string[];
+  let cookie: string;
 
   beforeAll(async () => {
     // A long GOP: every key frame seen in these tests was asked for (or replayed).
-    stack = await startInProcessStack({ cameras: 2, lingerMs: 500, gopSeconds: 30, fanoutShards: 2, fanout: { testHooks: true } });
+    stack = await startInProcessStack({ cameras: 2, lingerMs: 500, gopSeconds: 30, centre: { fanoutShards: 2 }, fanout: { testHooks: true } });
     browser = await launchChromium();
-    cams = stack.fleet.info().cameras.map((c) => c.id);
+    cams = stack.fleet.info().cameras.map((c) => stack.centreId(c.id));
+    cookie = await operatorCookie(stack);
   });
 
   afterAll(async () => {
@@ -25,7 +28,7 @@ describe('the fan-out over shards', () => {
 
   it('Chromium tiles on two shards at once decode at their real size with a readable barcode', async () => {
     const page = await browser.context.newPage();
-    await page.goto(stack.centre.pageUrl);
+    await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
     const tiles = await waitForTiles(page, (ts) => ts.length === 2 && ts.every((t) => t.frames >= 30 && t.barcodes >= 20), 60_000, 'two tiles with 30 frames and 20 barcodes');
     // One camera on each shard.
     expect([...stack.centre.fanout.placement(cams[0]), ...stack.centre.fanout.placement(cams[1])].sort()).toEqual([0, 1]);
@@ -42,13 +45,13 @@ describe('the fan-out over shards', () => {
   it('a viewer losing packets gets them resent with its own SSRC and sequence numbers', async () => {
     const dropped = new Set<number>();
     let seen = 0;
-    const lossy = await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, cams[0], (seq) => {
+    const lossy = await TestViewer.watch(stack.centre.url, cookie, cams[0], (seq) => {
       // The 40th and 41st packets are lost once; their retransmissions get through.
       if (++seen < 40 || seen > 41 || dropped.has(seq)) return false;
       dropped.add(seq);
       return true;
     });
-    const other = await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, cams[0]);
+    const other = await TestViewer.watch(stack.centre.url, cookie, cams[0]);
     try {
       const before = (await stack.centre.fanout.shardStats()).reduce((n, s) => n + s.retransmissions, 0);
       await until(() => dropped.size === 2 && [...dropped].every((seq) => lossy.packets.some((p) => p.seq === seq)), 15_000, 'the lost packets to be resent');
@@ -75,14 +78,14 @@ describe('the fan-out over shards', () => {
   });
 
   it('a key-frame request from one viewer makes one key frame reach every viewer once; a joining viewer’s GOP goes to it alone', async () => {
-    const first = await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, cams[1]);
+    const first = await TestViewer.watch(stack.centre.url, cookie, cams[1]);
     const viewers = [first];
     try {
       await until(() => first.keyframesSince(0) >= 1, 15_000, 'the first viewer to get a key frame');
       // Two more viewers join: each starts from the cached GOP, which the first must not see again.
       const joinedAt = Date.now();
-      viewers.push(await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, cams[1]));
-      viewers.push(await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, cams[1]));
+      viewers.push(await TestViewer.watch(stack.centre.url, cookie, cams[1]));
+      viewers.push(await TestViewer.watch(stack.centre.url, cookie, cams[1]));
       await until(() => viewers.every((v) => v.keyframesSince(0) >= 1), 15_000, 'every viewer to start from a key frame');
       await new Promise((r) => setTimeout(r, 1000));
       expect(first.keyframesSince(joinedAt)).toBe(0);
@@ -103,7 +106,7 @@ describe('the fan-out over shards', () => {
 
   it('a crashed shard is restarted and its viewers reconnect on their own, while the other shard plays on', async () => {
     const page = await browser.context.newPage();
-    await page.goto(stack.centre.pageUrl);
+    await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
     await waitForTiles(page, (ts) => ts.length === 2 && ts.every((t) => t.frames >= 15), 60_000, 'two playing tiles');
     const crashed = stack.centre.fanout.placement(cams[0])[0];
     const survivor = cams[1];
@@ -124,9 +127,11 @@ describe('the fan-out over shards', () => {
 
 describe('a hot camera split over two shards', () => {
   let stack: InProcessStack;
+  let cookie: string;
 
   beforeAll(async () => {
-    stack = await startInProcessStack({ cameras: 1, lingerMs: 500, gopSeconds: 30, fanoutShards: 2, fanout: { splitAtViewers: 2 } });
+    stack = await startInProcessStack({ cameras: 1, lingerMs: 500, gopSeconds: 30, centre: { fanoutShards: 2 }, fanout: { splitAtViewers: 2 } });
+    cookie = await operatorCookie(stack);
   });
 
   afterAll(async () => {
@@ -134,10 +139,10 @@ describe('a hot camera split over two shards', () => {
   });
 
   it('its later viewers go to the other shard, fed by the first, and their key-frame requests reach the camera', async () => {
-    const camera = stack.fleet.info().cameras[0].id;
+    const camera = stack.centreId(stack.fleet.info().cameras[0].id);
     const viewers: TestViewer[] = [];
     try {
-      for (let i = 0; i < 4; i++) viewers.push(await TestViewer.watch(stack.centre.url, stack.centre.viewerToken, camera));
+      for (let i = 0; i < 4; i++) viewers.push(await TestViewer.watch(stack.centre.url, cookie, camera));
       expect(stack.centre.fanout.placement(camera)).toEqual([0, 1]);
       const shards = await stack.centre.fanout.shardStats();
       expect(shards.every((s) => s.viewers > 0)).toBe(true);
@@ -158,6 +163,7 @@ describe('first frame at once from a camera that cannot make a key frame on dema
   let browser: Browser;
   let camera: RtspServer;
   let video: VideoStream;
+  let plain: string;
 
   beforeAll(async () => {
     // Plain RTSP, no ONVIF: nobody can ask it for a key frame, and its GOP is 10 s.
@@ -165,6 +171,7 @@ describe('first frame at once from a camera that cannot make a key frame on dema
     camera = await RtspServer.create({ resolve: (path) => (path === 'main' ? video : undefined) });
     stack = await startInProcessStack({ cameras: 1, lingerMs: 30_000, extraCameras: [{ id: 'plain', name: 'Plain', rtsp: { url: camera.url('main') } }] });
     browser = await launchChromium();
+    plain = stack.centreId('plain');
   });
 
   afterAll(async () => {
@@ -176,19 +183,19 @@ describe('first frame at once from a camera that cannot make a key frame on dema
 
   it('a new viewer of a running stream sees its first frame in well under a GOP, then plays with the first viewer’s latency', async () => {
     const first = await browser.context.newPage();
-    await first.goto(stack.centre.pageUrl);
-    await waitForTiles(first, (ts) => ts.some((t) => t.cameraId === 'plain' && t.frames >= 30), 60_000, 'the plain camera playing for the first viewer');
+    await signInPage(first, `${stack.centre.url}/`, stack.accounts.operator);
+    await waitForTiles(first, (ts) => ts.some((t) => t.cameraId === plain && t.frames >= 30), 60_000, 'the plain camera playing for the first viewer');
     // Into the GOP: without the centre's cache a new viewer would wait up to 10 s for the next IDR.
     await new Promise((r) => setTimeout(r, 2500));
     const replaysBefore = (await stack.centre.fanout.shardStats()).reduce((n, s) => n + s.gopReplays, 0);
     const second = await browser.context.newPage();
-    await second.goto(stack.centre.pageUrl);
-    const [tile] = (await waitForTiles(second, (ts) => ts.some((t) => t.cameraId === 'plain' && t.barcodes >= 30), 20_000, 'the plain camera playing for the new viewer')).filter((t) => t.cameraId === 'plain');
+    await signInPage(second, `${stack.centre.url}/`, stack.accounts.operator);
+    const [tile] = (await waitForTiles(second, (ts) => ts.some((t) => t.cameraId === plain && t.barcodes >= 30), 20_000, 'the plain camera playing for the new viewer')).filter((t) => t.cameraId === plain);
     expect(tile.firstFrameAt! - tile.openedAt).toBeLessThan(2000);
     expect((await stack.centre.fanout.shardStats()).reduce((n, s) => n + s.gopReplays, 0)).toBeGreaterThan(replaysBefore);
     // Steady state unchanged: the new viewer's latency matches the first viewer's.
     await new Promise((r) => setTimeout(r, 3000));
-    const latest = async (page: typeof first): Promise<number> => median((await tileStats(page)).find((t) => t.cameraId === 'plain')!.latencies.slice(-30));
+    const latest = async (page: typeof first): Promise<number> => median((await tileStats(page)).find((t) => t.cameraId === plain)!.latencies.slice(-30));
     const [a, b] = [await latest(first), await latest(second)];
     expect(b).toBeLessThan(500);
     expect(Math.abs(a - b)).toBeLessThan(100);
@@ -196,3 +203,9 @@ describe('first frame at once from a camera that cannot make a key frame on dema
     await second.close();
   });
 });
+
+/** The session cookie of the stack's operator: test viewers open the signalling socket with it. */
+async function operatorCookie(stack: InProcessStack): Promise<string> {
+  const { username, password } = stack.accounts.operator;
+  return (await CentreClient.signIn(stack.centre.url, username, password)).cookie;
+}

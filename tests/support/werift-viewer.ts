@@ -14,7 +14,7 @@ export interface ReceivedPacket {
 
 /**
  * A WebRTC viewer for tests that need to look at packets: it signals on the centre's
- * `/api/view` like the live page, answers with werift (ICE, DTLS, SRTP, RTCP receiver reports
+ * `/api/view` like the live page (a signed-in session's cookie, the centre's own Origin), answers with werift (ICE, DTLS, SRTP, RTCP receiver reports
  * and NACKs), and records every RTP packet. `dropRtp` loses packets on arrival, as a lossy
  * network would, so the NACK path can be exercised.
  */
@@ -28,8 +28,9 @@ export class TestViewer {
     readonly peer: VideoRecvPeer,
   ) {}
 
-  static async watch(centreUrl: string, token: string, cameraId: string, dropRtp?: (seq: number) => boolean): Promise<TestViewer> {
-    const ws = new WebSocket(`${centreUrl.replace(/^http/, 'ws')}/api/view?token=${encodeURIComponent(token)}`);
+  /** `cookie`: the session cookie of an account allowed to watch (`CentreClient.cookie`). */
+  static async watch(centreUrl: string, cookie: string, cameraId: string, dropRtp?: (seq: number) => boolean): Promise<TestViewer> {
+    const ws = new WebSocket(`${centreUrl.replace(/^http/, 'ws')}/api/view`, { headers: { cookie, origin: centreUrl } });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../errors';
 import { unreachable } from '@schoolcam/protocol/link/link-messages';
 import { VideoSendPeer } from '@schoolcam/protocol/webrtc/werift-peer';
 import { CameraFeed, type FeedCounters, type FeedOptions } from './camera-feed';
@@ -219,7 +220,8 @@ export class FanoutShard {
       (err: unknown) => {
         const failure = err instanceof ShardFailure ? err : undefined;
         if (!failure) this.log.warn({ err }, 'shard request failed');
-        this.emit({ type: 'failed', id, code: failure?.code ?? 'FANOUT_FAILED', message: (err as Error).message });
+        // Anything but a refusal is the shard's own failure: logged here, not described to the viewer.
+        this.emit({ type: 'failed', id, code: failure?.code ?? 'INTERNAL', message: failure?.message ?? 'the fan-out could not serve this request' });
       },
     );
   }
@@ -228,7 +230,7 @@ export class FanoutShard {
 /** A request the shard refuses for a reason the facade passes on (a typed code, not words). */
 export class ShardFailure extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

@@ -149,7 +149,7 @@ export class Fanout {
   }
 
   async watch(cameraId: string, gatewayId: string): Promise<ViewerLease> {
-    if (this.closed) throw new AppError('CENTRE_CLOSING', 'the centre is shutting down', 503);
+    if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
     const entry = this.entryFor(cameraId, gatewayId);
     clearTimeout(entry.linger);
     entry.linger = undefined;

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ErrorCode } from '../errors';
 
 /**
  * The channel between the fan-out's facade (main thread) and a shard (worker thread).
@@ -57,7 +58,7 @@ export type ShardEvent =
   /** Answer to `shutdown`. */
   | { type: 'closed' }
   | { type: 'reply'; id: number; result: ShardResult }
-  | { type: 'failed'; id: number; code: string; message: string }
+  | { type: 'failed'; id: number; code: ErrorCode; message: string }
   /** A feed ended on the shard (upstream failed or closed, relay gone). */
   | { type: 'feed.closed'; streamId: string; reason: string }
   /** A viewer's peer failed or closed on its own. */

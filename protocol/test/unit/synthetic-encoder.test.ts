@@ -156,6 +156,8 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     expect(() => new SyntheticH264Encoder({ ...ok, gopSeconds: -1 })).toThrow(RangeError);
     expect(() => new SyntheticH264Encoder({ ...ok, width: 8192, height: 4320, fps: 60 })).toThrow(/level/);
     expect(() => new SyntheticH264Encoder({ ...ok, timeZone: 'Mars/Olympus_Mons' })).toThrow(RangeError);
+    expect(() => new SyntheticH264Encoder({ ...ok, bitrateKbps: -1 })).toThrow(RangeError);
+    expect(() => new SyntheticH264Encoder({ ...ok, bitrateKbps: Number.NaN })).toThrow(RangeError);
     const prague = new SyntheticH264Encoder({ ...ok, timeZone: 'Europe/Prague' });
     expect(prague.encode(0).keyframe).toBe(true);
     expect(() => prague.encode(Number.NaN)).toThrow(RangeError);
@@ -190,5 +192,23 @@ describe('SyntheticH264Encoder with a bitrate', () => {
     const decoded = await decode(clip.annexB, 640, 360);
     expectBitExact(decoded, clip, 640);
     expect(barcodes(decoded, 640, 360)).toEqual(clip.captureMs);
+  });
+
+  it('spends about the bitrate asked for at 720p15 with a 4 s GOP as the benches run it (a busy scene), and nothing extra without one', () => {
+    const spend = (bitrateKbps: number | undefined): number => {
+      const enc = new SyntheticH264Encoder({ width: 1280, height: 720, fps: 15, gopSeconds: 4, name: 'busy', ...(bitrateKbps ? { bitrateKbps } : {}) });
+      let bytes = 0;
+      const t0 = Date.UTC(2026, 0, 9);
+      for (let i = 0; i < 15 * 12; i++) {
+        const f = enc.encode(t0 + (i * 1000) / 15);
+        if (i >= 15 * 4) for (const n of f.nalus) bytes += n.length; // after it settled
+      }
+      return (bytes * 8) / 8 / 1000; // kbit/s over the last 8 s
+    };
+    const still = spend(undefined);
+    const busy = spend(2500);
+    expect(still).toBeLessThan(1500);
+    expect(busy).toBeGreaterThan(2500 * 0.85);
+    expect(busy).toBeLessThan(2500 * 1.15);
   });
 });

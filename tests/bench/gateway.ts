@@ -261,7 +261,8 @@ try {
   row('gateway CPU', `${result.cpu_pct} % of one core, ${result.cpu_pct_per_camera} % per camera (${result.cameras_per_core} cameras per core)`);
   row('gateway RSS', `${result.rss_mb} MB, ${result.rss_mb_per_camera} MB per camera`);
   row('delivered per camera', `${result.pkt_per_s_per_camera} packets/s`);
-  row('simulator CPU', `${result.sim_cpu_pct} % of one core (${Math.ceil(CAMERAS / PER_SIM)} encoded cameras)`);
+  const encoded = Math.ceil(CAMERAS / PER_SIM);
+  row('simulator CPU', `${result.sim_cpu_pct} % of one core (${encoded} encoded camera${encoded === 1 ? '' : 's'})`);
   row('first frame, ONVIF warm / cold', `${result.ttff_warm_p50_ms} / ${result.ttff_cold_p50_ms} ms (p50, ${ROUNDS} rounds)`);
   row('first frame, plain RTSP warm / cold', `${result.ttff_plain_rtsp_warm_p50_ms} / ${result.ttff_plain_rtsp_cold_p50_ms} ms (p50)`);
   mkdirSync('bench-results', { recursive: true });

@@ -23,6 +23,8 @@ const SCHOOLS = [
   { school: 'zs-sokolov', cameras: [{ name: 'Vchod', hardware: 'SC-200' }, { name: 'Jídelna', hardware: 'SC-200' }] },
   { school: 'Gymnázium Cheb', cameras: [{ name: 'Tělocvična', hardware: 'SC-PTZ' }] },
 ];
+/** A school that one test starts and stops on its own host, so the others always see SCHOOLS whole. */
+const LEAVING = { school: 'ZŠ Mariánské Lázně', cameras: [{ name: 'Šatna', hardware: 'SC-200' }, { name: 'Hřiště', hardware: 'SC-200' }] };
 
 /** Prints every Hello/Bye/Probe seen on the group as a JSON line; an independent reader, not our parser. */
 const LISTENER = `
@@ -157,7 +159,6 @@ interface Expected {
 describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm client', () => {
   let lan: NetnsLan | undefined;
   let listener: NsProgram;
-  const schools = new Map<string, NsProgram>();
   const expected: Expected[] = [];
   const xaddrs = new Map<string, string>();
   const safeguard = (): void => lan?.closeSync();
@@ -168,23 +169,32 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     return JSON.parse(stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof probe>>;
   }
 
+  /** Starts one school's cameras on its own LAN host; resolves once they serve. */
+  async function startSchool(hostName: string, s: typeof LEAVING): Promise<{ program: NsProgram; cams: Expected[] }> {
+    const host = lan!.host(hostName);
+    const cams = s.cameras.map((c, k) => ({ ...c, school: s.school, uuid: stableDeviceUuid(`${s.school}/${c.name}`), address: host.addresses[k], schoolHost: host.name }));
+    const program = runNode(lan!, host.name, SCHOOL, { CAMERAS: JSON.stringify(cams) });
+    await program.waitFor((l) => l.event === 'ready', `${s.school} cameras ready`);
+    for (const l of program.lines) if (l.event === 'camera') xaddrs.set(`urn:uuid:${String(l.uuid)}`, String(l.xaddr));
+    return { program, cams };
+  }
+
   beforeAll(async () => {
     // Fails loudly (not a skip) when this machine cannot run the test.
     await assertNetnsSupport();
     await removeStaleNamespaces();
     lan = await NetnsLan.create({
-      hosts: [{ name: 'client' }, ...SCHOOLS.map((s) => ({ name: `school${SCHOOLS.indexOf(s)}`, addresses: s.cameras.length }))],
+      hosts: [
+        { name: 'client' },
+        ...SCHOOLS.map((s, i) => ({ name: `school${i}`, addresses: s.cameras.length })),
+        { name: 'leaving', addresses: LEAVING.cameras.length },
+      ],
     });
     listener = runNode(lan, 'client', LISTENER, { IFACE_ADDR: lan.host('client').addresses[0] });
     await listener.waitFor((l) => l.event === 'ready', 'listener ready');
     for (const [i, s] of SCHOOLS.entries()) {
-      const host = lan.host(`school${i}`);
-      const cams = s.cameras.map((c, k) => ({ ...c, school: s.school, uuid: stableDeviceUuid(`${s.school}/${c.name}`), address: host.addresses[k] }));
-      expected.push(...cams.map((c) => ({ ...c, schoolHost: host.name })));
-      const program = runNode(lan, host.name, SCHOOL, { CAMERAS: JSON.stringify(cams) });
-      schools.set(host.name, program);
-      await program.waitFor((l) => l.event === 'ready', `${s.school} cameras ready`);
-      for (const l of program.lines) if (l.event === 'camera') xaddrs.set(`urn:uuid:${String(l.uuid)}`, String(l.xaddr));
+      const { cams } = await startSchool(`school${i}`, s);
+      expected.push(...cams);
     }
   });
 
@@ -231,10 +241,13 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     }
   });
 
-  it('stopping a school sends Bye for its cameras, and they are no longer discovered', async () => {
-    const host = 'school1';
-    const program = schools.get(host)!;
-    const gone = expected.filter((c) => c.schoolHost === host);
+  it('stopping a school sends Bye for its cameras, and they are no longer discovered while the other schools still are', async () => {
+    const { program, cams: gone } = await startSchool('leaving', LEAVING);
+    const discovered = async (): Promise<string[]> =>
+      (await probe()).cams.map((c) => String((c.probeMatches.probeMatch.endpointReference as { address: string }).address)).sort();
+    const everyone = [...expected, ...gone].map((c) => `urn:uuid:${c.uuid}`).sort();
+    expect(await discovered()).toEqual(everyone);
+
     process.kill(program.child.pid!, 'SIGTERM');
     for (const cam of gone) {
       const bye = await listener.waitFor((l) => announcement(l)?.action === WSD_ACTION.bye && announcement(l)?.address === `urn:uuid:${cam.uuid}`, `Bye from ${cam.name}`, 5000);
@@ -242,8 +255,6 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     }
     await new Promise<void>((r) => (program.child.exitCode !== null ? r() : program.child.once('exit', () => r())));
     expect(program.child.exitCode).toBe(0);
-    const result = await probe();
-    const found = result.cams.map((c) => String((c.probeMatches.probeMatch.endpointReference as { address: string }).address)).sort();
-    expect(found).toEqual(expected.filter((c) => c.schoolHost !== host).map((c) => `urn:uuid:${c.uuid}`).sort());
+    expect(await discovered()).toEqual(expected.map((c) => `urn:uuid:${c.uuid}`).sort());
   });
 });

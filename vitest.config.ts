@@ -2,8 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers (see README): unit tests open no sockets; integration tests run one
 // workspace's real servers on port 0; e2e tests run several parts and real Chromium.
+//
+// Every run is shuffled, files and the tests inside them, because every test must pass alone and
+// in any order. The seed is printed ("Running tests with seed …"); replay a failing order with
+// `npx vitest run --project <tier> --sequence.seed=<seed>`.
 export default defineConfig({
   test: {
+    sequence: { shuffle: { files: true, tests: true } },
     projects: [
       {
         test: {

@@ -162,13 +162,4 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     expect(() => prague.encode(-1)).toThrow(RangeError);
     expect(prague.frames).toBe(1);
   });
-
-  it('encodes a 640x360 P frame in well under 2 ms on average', () => {
-    const enc = new SyntheticH264Encoder({ width: 640, height: 360, fps: 15, gopSeconds: 1000, name: 'perf' });
-    encodeClip(enc, 10); // warm-up, includes the IDR
-    const t0 = performance.now();
-    encodeClip(enc, 200);
-    // Generous bound for a shared CI core; typical is ~0.1 ms.
-    expect((performance.now() - t0) / 200).toBeLessThan(2);
-  });
 });

@@ -20,7 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['*/test/integration/**/*.test.ts', 'tests/interop/**/*.test.ts'],
+          include: ['*/test/integration/**/*.test.ts', 'tests/interop/**/*.test.ts', 'tests/install/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

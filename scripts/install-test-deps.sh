@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite drives as real third-party peers:
 # Chromium (WebRTC viewer, dashboard), ffmpeg/ffprobe (reference decoder, RTSP client),
 # GStreamer (rtspsrc client; RTSP server for our client), tshark (wire dissection),
-# iproute2 (network namespaces for discovery tests).
+# iproute2 (network namespaces for discovery tests), systemd (systemd-analyze verifies the
+# units) and util-linux (setpriv runs the installed services unprivileged).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -13,4 +14,5 @@ $SUDO apt-get install -y -q \
   gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-libav \
   python3-gi gir1.2-gst-rtsp-server-1.0 \
-  tshark iproute2 procps
+  tshark iproute2 procps \
+  systemd util-linux

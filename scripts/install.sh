@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Installs the gateway and/or the control centre as systemd services, from this checkout after
+# `npm ci` (run with the Node.js the services will use).
+#
+#   sudo bash scripts/install.sh gateway          # a school's box
+#   sudo bash scripts/install.sh centre           # the regional server
+#   bash scripts/install.sh --root /tmp/r all     # into a directory (packaging, tests): nothing
+#                                                 # outside it is touched, nothing is started
+#
+# Puts in place (paths under --root):
+#   /opt/schoolcam/                                   the app (sources and node_modules), replaced
+#                                                     whole on every install: upgrades are clean
+#   /etc/systemd/system/schoolcam-{gateway,centre}.service   enabled: they start at boot
+#   /etc/schoolcam/{gateway,centre}.yaml              from config/*.example.yaml, mode 0600, only
+#                                                     when absent: an upgrade keeps the config
+# Data (SQLite) lives in /var/lib/schoolcam-*, made by systemd (StateDirectory) and never touched
+# here. On a running system an upgrade restarts the services that were running.
+set -euo pipefail
+
+usage() {
+  cat >&2 <<'EOF'
+usage: install.sh [--root DIR] [--prefix DIR] [--node PATH] [--no-enable] gateway|centre|all
+  --root DIR    install under DIR instead of / (nothing is started)
+  --prefix DIR  where the app goes (default /opt/schoolcam)
+  --node PATH   the Node.js the services run (default: node on PATH); 20.11+ or 24.11+
+  --no-enable   install the units without enabling them
+EOF
+  exit 2
+}
+die() { echo "ERR: $*" >&2; exit 1; }
+
+ROOT=/
+PREFIX=/opt/schoolcam
+NODE="$(command -v node || true)"
+ENABLE=1
+WHAT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) ROOT="${2:?}"; shift 2 ;;
+    --prefix) PREFIX="${2:?}"; shift 2 ;;
+    --node) NODE="${2:?}"; shift 2 ;;
+    --no-enable) ENABLE=0; shift ;;
+    gateway|centre) [ -z "$WHAT" ] || usage; WHAT="$1"; shift ;;
+    all) [ -z "$WHAT" ] || usage; WHAT="gateway centre"; shift ;;
+    *) usage ;;
+  esac
+done
+[ -n "$WHAT" ] || usage
+case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path: $PREFIX" ;; esac
+[ -d "$ROOT" ] || die "--root $ROOT is not a directory"
+ROOT="$(cd "$ROOT" && pwd)"
+SRC="$(cd "$(dirname "$0")/.." && pwd)"
+
+# The Node.js the units will run: a tested version, able to load this checkout's native addons.
+[ -n "$NODE" ] && [ -x "$NODE" ] || die "no Node.js found: pass --node /path/to/node"
+NODE="$(cd "$(dirname "$NODE")" && pwd)/$(basename "$NODE")"
+"$NODE" -e '
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (!((major === 20 && minor >= 11) || (major === 24 && minor >= 11))) {
+    console.error(`ERR: Node.js ${process.versions.node} is not supported: install Node.js 24 LTS (24.11+) or 20.11+`);
+    process.exit(1);
+  }' || exit 1
+[ -d "$SRC/node_modules" ] || die "run npm ci in $SRC first"
+(cd "$SRC" && "$NODE" -e "new (require('better-sqlite3'))(':memory:').close()") 2>/dev/null ||
+  die "$SRC/node_modules was installed for another Node.js than $NODE ($("$NODE" -v)): run npm ci with it"
+command -v systemctl >/dev/null || die "systemctl not found: this installs systemd services"
+
+# 1. The app, staged next to its place and swapped in, so a failed copy leaves the old one running.
+DEST="$ROOT${PREFIX%/}"
+STAGE="$DEST.new.$$"
+OLD="$DEST.old.$$"
+trap 'rm -rf "$STAGE" "$OLD"' EXIT
+mkdir -p "$STAGE"
+(cd "$SRC" && tar -cf - --exclude=protocol/test --exclude=gateway/test --exclude=control-center/test --exclude=node_modules/.cache --exclude=node_modules/.vite \
+  README.md package.json package-lock.json tsconfig.base.json protocol gateway control-center node_modules) | tar -xf - -C "$STAGE"
+# Workspaces that are not installed (the simulator, the tests) would be dangling links.
+rm -f "$STAGE/node_modules/@schoolcam/device-sim" "$STAGE/node_modules/@schoolcam/tests"
+chmod -R go-w "$STAGE"
+chmod 755 "$STAGE"
+if [ -e "$DEST" ]; then mv "$DEST" "$OLD"; fi
+mv "$STAGE" "$DEST"
+echo "installed the app in $DEST (Node.js $("$NODE" -v) at $NODE)"
+
+# 2. Units and configuration.
+install -d -m 0755 "$ROOT/etc/systemd/system" "$ROOT/etc/schoolcam"
+UNITS=()
+for part in $WHAT; do
+  unit="schoolcam-$part.service"
+  sed -e "s#/opt/schoolcam#${PREFIX%/}#g" -e "s#/usr/bin/node#$NODE#g" "$SRC/deploy/systemd/$unit" >"$ROOT/etc/systemd/system/$unit.tmp"
+  chmod 0644 "$ROOT/etc/systemd/system/$unit.tmp"
+  mv "$ROOT/etc/systemd/system/$unit.tmp" "$ROOT/etc/systemd/system/$unit"
+  UNITS+=("$unit")
+  conf="$ROOT/etc/schoolcam/$part.yaml"
+  if [ -e "$conf" ]; then
+    echo "kept the existing configuration $conf"
+  else
+    install -m 0600 "$SRC/config/$part.example.yaml" "$conf"
+    echo "wrote $conf from config/$part.example.yaml: edit it before starting $unit"
+  fi
+done
+
+# 3. Enabled to start at boot. On the running system, an upgrade restarts what was running.
+if [ "$ENABLE" = 1 ]; then systemctl --root="$ROOT" --quiet enable "${UNITS[@]}"; fi
+if [ "$ROOT" = / ] && [ -d /run/systemd/system ]; then
+  systemctl daemon-reload
+  systemctl try-restart "${UNITS[@]}"
+fi
+for unit in "${UNITS[@]}"; do echo "$unit: start with systemctl start ${unit%.service}, logs with journalctl -u ${unit%.service}"; done

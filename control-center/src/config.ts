@@ -2,39 +2,132 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
+import { ROLES } from './access/principal';
 
-const GatewayBootstrap = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
-    schoolId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    secret: Type.String({ minLength: 8 }),
-  },
-  { additionalProperties: false },
-);
+const Minutes = (def: number, max: number) => Type.Integer({ minimum: 1, maximum: max, default: def });
 
 export const CenterConfig = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
     dataDir: Type.String({ default: 'data' }),
-    /** Access token of the live page until accounts exist; generated at start when absent. */
-    viewerToken: Type.Optional(Type.String({ minLength: 16 })),
+    /**
+     * The origin browsers load the dashboard from, when it differs from what they send as
+     * `Host` (a reverse proxy). Used for the Origin check on the viewer socket and state changes.
+     */
+    publicOrigin: Type.Optional(Type.String({ pattern: '^https?://[^/]+$' })),
+    /** Serve HTTPS/WSS with this certificate and key (PEM files). The session cookie is then `Secure`. */
+    tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     loopbackOnly: Type.Boolean({ default: false }),
     upstreamLingerMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
-    logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
-    gateways: Type.Array(GatewayBootstrap, { default: [] }),
+    logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
+    session: Type.Object(
+      {
+        /** A session unused this long ends. Default 30. */
+        idleMinutes: Minutes(30, 24 * 60),
+        /** A session ends this long after sign-in. Default 12 h. */
+        absoluteMinutes: Minutes(12 * 60, 7 * 24 * 60),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    login: Type.Object(
+      {
+        maxFailuresPerUser: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+        lockMinutes: Minutes(15, 24 * 60),
+        windowMinutes: Minutes(15, 24 * 60),
+        maxFailuresPerAddress: Type.Integer({ minimum: 1, maximum: 100_000, default: 20 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Roles that must sign in with a one-time code (RFC 6238), e.g. [police, operator]. */
+    totpRequiredFor: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { default: [], uniqueItems: true }),
+    /** How long a gateway enrolment token stays valid. Default 24 h. */
+    enrolmentTokenMinutes: Minutes(24 * 60, 30 * 24 * 60),
+    limits: Type.Object(
+      {
+        /** Tiles (live views, starting or running) one viewer socket may hold. Default 32. */
+        tilesPerSocket: Type.Integer({ minimum: 1, maximum: 256, default: 32 }),
+        /** Live views one account may hold across all its sockets. Default 48. */
+        viewersPerUser: Type.Integer({ minimum: 1, maximum: 10_000, default: 48 }),
+        /** Live views the centre serves at once. Default 300. */
+        viewersTotal: Type.Integer({ minimum: 1, maximum: 100_000, default: 300 }),
+        /** A browser that does not answer an offer within this is dropped. Default 15000 ms. */
+        answerTimeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
+        /** Messages per second a gateway may send on its link (burst: 4 s worth). Default 200. */
+        linkMessagesPerSecond: Type.Integer({ minimum: 1, maximum: 100_000, default: 200 }),
+        /** HTTP requests per minute per client address. Default 1200. */
+        requestsPerMinute: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1200 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * Prometheus metrics: `GET /metrics` on the main listener with `Authorization: Bearer
+     * <token>`, and/or on a separate listener (`port`, on `host`, default 127.0.0.1) meant
+     * for a monitoring network only. Without either, metrics are not served.
+     */
+    metrics: Type.Object(
+      {
+        token: Type.Optional(Type.String({ minLength: 16 })),
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
 export type CenterConfig = Static<typeof CenterConfig>;
 
+/** What callers may leave out: every field with a default, and the sub-fields of each section. */
+export type CenterConfigInput = { [K in keyof CenterConfig]?: CenterConfig[K] extends object ? Partial<CenterConfig[K]> : CenterConfig[K] };
+
 const checker = TypeCompiler.Compile(CenterConfig);
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: 'data',
+  loopbackOnly: false,
+  upstreamLingerMs: 5000,
+  logLevel: 'info',
+  session: { idleMinutes: 30, absoluteMinutes: 12 * 60 },
+  login: { maxFailuresPerUser: 5, lockMinutes: 15, windowMinutes: 15, maxFailuresPerAddress: 20 },
+  totpRequiredFor: [],
+  enrolmentTokenMinutes: 24 * 60,
+  limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
+  metrics: { host: '127.0.0.1' },
+} as const;
+
+/** Keys of the first release's config that are gone, with what replaced them. */
+const RETIRED: Record<string, string> = {
+  viewerToken: 'the shared viewer token is gone: people sign in with their own accounts',
+  gateways: 'gateway secrets are no longer configured: an admin creates each gateway and enrols it with a one-time token',
+};
+
+export class CenterConfigError extends Error {
+  readonly code = 'CONFIG';
+}
+
+/** Applies defaults (section by section), validates (unknown keys rejected) and freezes. */
+export function resolveCenterConfig(input: CenterConfigInput | Record<string, unknown>): Readonly<CenterConfig> {
+  const raw = input as Record<string, unknown>;
+  for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
+  const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
+  for (const section of ['session', 'login', 'limits', 'metrics'] as const) {
+    const given = raw[section];
+    cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
+  }
+  const problem = firstSchemaError(checker, cfg);
+  if (problem) throw new CenterConfigError(problem);
+  return deepFreeze(cfg as CenterConfig);
+}
 
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
- * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_VIEWER_TOKEN`) → validate → freeze. The only
- * module of the centre that reads `process.env`. Throws `Error('<path> <message>')`.
+ * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`) → validate →
+ * freeze. The only module of the centre that reads `process.env`. Throws
+ * `CenterConfigError('<path> <message>')`.
  */
 export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<CenterConfig> {
   let fromFile: Record<string, unknown> = {};
@@ -43,18 +136,23 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
     try {
       raw = parseYaml(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new Error(`${file} cannot be read: ${(err as Error).message}`);
+      throw new CenterConfigError(`${file} cannot be read: ${(err as Error).message}`);
     }
-    if (typeof raw !== 'object' || raw === null) throw new Error(`${file} must hold an object`);
+    if (typeof raw !== 'object' || raw === null) throw new CenterConfigError(`${file} must hold an object`);
     fromFile = raw as Record<string, unknown>;
   }
-  const cfg: Record<string, unknown> = { host: '127.0.0.1', port: 8080, dataDir: 'data', loopbackOnly: false, upstreamLingerMs: 5000, logLevel: 'info', gateways: [], ...fromFile };
+  const cfg: Record<string, unknown> = { ...fromFile };
   if (env.SCHOOLCAM_CENTER_PORT) cfg.port = Number(env.SCHOOLCAM_CENTER_PORT);
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
-  if (env.SCHOOLCAM_VIEWER_TOKEN) cfg.viewerToken = env.SCHOOLCAM_VIEWER_TOKEN;
-  if (!checker.Check(cfg)) {
-    const e = checker.Errors(cfg).First();
-    throw new Error(`${e?.path || '/'} ${e?.message ?? 'invalid'}`);
+  if (env.SCHOOLCAM_DATA_DIR) cfg.dataDir = env.SCHOOLCAM_DATA_DIR;
+  if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
+  return resolveCenterConfig(cfg);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
   }
-  return Object.freeze(cfg);
+  return o;
 }

@@ -1,13 +1,45 @@
+/**
+ * Stable error codes of the control centre. Clients (the dashboard, the gateway, tests) branch
+ * on these, never on the message, which is for people.
+ */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHORIZED'
+  | 'SESSION_EXPIRED'
+  | 'TOTP_REQUIRED'
+  | 'TOTP_NOT_SET_UP'
+  | 'FORBIDDEN'
+  | 'CSRF'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'LOCKED'
+  | 'THROTTLED'
+  | 'RATE_LIMITED'
+  | 'AUDIT_UNAVAILABLE'
+  | 'GATEWAY_OFFLINE'
+  | 'STREAM_ENDED'
+  | 'TOO_MANY_TILES'
+  | 'TOO_MANY_VIEWERS'
+  | 'NO_OFFER'
+  | 'ANSWER_TIMEOUT'
+  | 'INTERNAL';
+
 /** Typed errors of the control centre; mapped to HTTP statuses once, in the fastify error handler. */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly status: number = 400,
+    /** Seconds a throttled client should wait (`Retry-After`). */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
 }
 
+export const badRequest = (message: string): AppError => new AppError('BAD_REQUEST', message, 400);
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`, 404);
-export const unauthorized = (): AppError => new AppError('UNAUTHORIZED', 'missing or invalid credentials', 401);
+export const unauthorized = (message = 'missing or invalid credentials'): AppError => new AppError('UNAUTHORIZED', message, 401);
+export const forbidden = (message = 'not permitted for this account'): AppError => new AppError('FORBIDDEN', message, 403);
+export const conflict = (message: string): AppError => new AppError('CONFLICT', message, 409);

@@ -1,205 +1,246 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import websocket from '@fastify/websocket';
-import { timingSafeEqual, randomBytes } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { MAX_LINK_MESSAGE_BYTES } from '@schoolcam/protocol/link/link-messages';
-import { AppError, unauthorized } from './errors';
-import { openDatabase, type Db } from './storage/database';
-import { GatewayStore } from './storage/gateway-store';
-import { CameraStore } from './storage/camera-store';
-import { GatewayLinkServer } from './link/gateway-link-server';
+import { AccessPolicy } from './access/policy';
+import { AccessRevocations } from './access/revocation';
+import { AuditLog } from './audit/audit-log';
+import { auditRoutes } from './audit/audit-routes';
+import { authRoutes } from './auth/auth-routes';
+import { AuthService } from './auth/auth-service';
+import { LoginGuard } from './auth/login-guard';
+import { SessionService } from './auth/session-service';
+import { cameraRoutes } from './cameras/camera-routes';
+import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from './config';
 import { Fanout } from './fanout/fanout';
-import { ViewerSession } from './viewer/viewer-session';
-import { MAX_VIEWER_MESSAGE_BYTES } from './viewer/viewer-messages';
+import { GatewayAdmin } from './gateways/gateway-admin';
+import { gatewayRoutes } from './gateways/gateway-routes';
+import { healthRoutes } from './health/health-routes';
+import { docsRoutes } from './http/docs-routes';
+import { type RegisteredRoute, createHttpApp } from './http/http-app';
+import { GatewayLinkServer } from './link/gateway-link-server';
+import { linkRoutes } from './link/link-routes';
+import { LOG_REDACT } from './logging';
+import { CentreMetrics } from './metrics/metrics';
+import { metricsRoutes } from './metrics/metrics-routes';
+import { orgRoutes } from './orgs/org-routes';
+import { type Db, openDatabase } from './storage/database';
+import { CameraStore } from './storage/camera-store';
+import { GatewayStore } from './storage/gateway-store';
+import { LoginFailureStore } from './storage/login-failure-store';
+import { OrgStore } from './storage/org-store';
+import { SessionStore } from './storage/session-store';
+import { UserStore } from './storage/user-store';
+import { UserAdmin } from './users/user-admin';
+import { userRoutes } from './users/user-routes';
+import { LiveViews } from './viewer/live-views';
+import { ViewerHub } from './viewer/viewer-hub';
+import { viewerRoutes } from './viewer/viewer-routes';
 import { buildWebAssets } from './web/web-bundle';
+import { webRoutes } from './web/web-routes';
+
+export const CENTRE_VERSION = '0.2.0';
 
 export interface ControlCenterOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0 (ephemeral). */
-  port?: number;
-  /** Directory for the SQLite file `centre.sqlite`. Default `data`. */
-  dataDir?: string;
-  /** Token the live page and API require until accounts exist. Generated when absent. */
-  viewerToken?: string;
-  /** Keep WebRTC media on 127.0.0.1 (single-host demo). Default false. */
-  loopbackOnly?: boolean;
-  /** Gateways to register (or re-key) at start. */
-  gateways?: { id: string; schoolId: string; name: string; secret: string }[];
-  /** Upstream linger after the last viewer leaves, ms. Default 5000. */
-  upstreamLingerMs?: number;
   logger?: Logger;
 }
 
-/** The regional control centre: API, gateway link, WebRTC fan-out and the live page. */
+const MINUTE = 60_000;
+
+/**
+ * The regional control centre. This file only composes: storage, access policy, services,
+ * the gateway link, the fan-out, and the HTTP areas (each a fastify plugin in its folder).
+ */
 export class ControlCenter {
   private closed = false;
 
   private constructor(
+    readonly config: Readonly<CenterConfig>,
     readonly app: FastifyInstance,
     readonly url: string,
-    readonly viewerToken: string,
+    /** Every route as registered (the authorization matrix enumerates them). */
+    readonly routes: readonly RegisteredRoute[],
+    /** The access policy, for modules that extend it (police grants). */
+    readonly policy: AccessPolicy,
+    /** Where anything that withdraws access cuts live sessions. */
+    readonly revocations: AccessRevocations,
+    readonly liveViews: LiveViews,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
     private readonly fanout: Fanout,
-    private readonly viewers: Set<ViewerSession>,
+    private readonly hub: ViewerHub,
+    private readonly sessionSweep: NodeJS.Timeout,
+    private readonly metricsApp: FastifyInstance | undefined,
+    /** URL of the separate metrics listener, when configured. */
+    readonly metricsUrl: string | undefined,
   ) {}
 
-  static async create(opts: ControlCenterOptions = {}): Promise<ControlCenter> {
-    const log = opts.logger ?? pino({ name: 'control-center' });
-    const viewerToken = opts.viewerToken ?? randomBytes(18).toString('base64url');
-    const db = openDatabase(join(opts.dataDir ?? 'data', 'centre.sqlite'));
-    const opened: { link?: GatewayLinkServer; app?: FastifyInstance } = {};
+  static async create(input: CenterConfigInput = {}, opts: ControlCenterOptions = {}): Promise<ControlCenter> {
+    const config = resolveCenterConfig(input);
+    const log = opts.logger ?? pino({ name: 'control-center', level: config.logLevel, redact: LOG_REDACT });
+    const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined;
+    const db = openDatabase(join(config.dataDir, 'centre.sqlite'));
+    const opened: Opened = {};
     try {
-      return await ControlCenter.start(opts, log, viewerToken, db, opened);
+      return await ControlCenter.start(config, log, tls, db, opened);
     } catch (err) {
-      // Failed to start: close what was opened (listener, sweep timer, database) before rejecting.
+      // Failed to start: close what was opened (listeners, timers, database) before rejecting.
+      opened.hub?.close();
       opened.link?.close();
+      clearInterval(opened.sweep);
       await opened.app?.close().catch(() => undefined);
+      await opened.metricsApp?.close().catch(() => undefined);
       db.close();
       throw err;
     }
   }
 
   private static async start(
-    opts: ControlCenterOptions,
+    config: Readonly<CenterConfig>,
     log: Logger,
-    viewerToken: string,
+    tls: { cert: Buffer; key: Buffer } | undefined,
     db: Db,
-    opened: { link?: GatewayLinkServer; app?: FastifyInstance },
+    opened: Opened,
   ): Promise<ControlCenter> {
+    // Storage: one module per table.
+    const orgs = new OrgStore(db);
+    const users = new UserStore(db);
     const gateways = new GatewayStore(db);
     const cameras = new CameraStore(db);
-    for (const g of opts.gateways ?? []) gateways.upsert(g);
-    const link = new GatewayLinkServer(gateways, cameras, log.child({ module: 'centre:link' }));
+    const audit = new AuditLog(db);
+
+    // The link and the fan-out, joined by events (the link knows nothing of the fan-out).
+    const link = new GatewayLinkServer(gateways, cameras, log.child({ module: 'centre:link' }), {
+      messagesPerSecond: config.limits.linkMessagesPerSecond,
+      onDropped: () => metrics.linkMessagesDropped.inc(),
+    });
     opened.link = link;
-    const fanout = new Fanout(link, { peer: { loopbackOnly: opts.loopbackOnly ?? false }, upstreamLingerMs: opts.upstreamLingerMs }, log.child({ module: 'centre:fanout' }));
-    link.attachFanout(fanout);
-    const viewers = new Set<ViewerSession>();
-    link.on('cameras', () => {
-      for (const v of viewers) v.sendCameras();
-    });
-    const assets = await buildWebAssets();
+    const fanout = new Fanout(link, { peer: { loopbackOnly: config.loopbackOnly }, upstreamLingerMs: config.upstreamLingerMs }, log.child({ module: 'centre:fanout' }));
+    link.on('offer', (gw, stream, sdp) => void fanout.onOffer(gw, stream, sdp));
+    link.on('streamEnded', (gw, stream, reason) => fanout.onStreamEnded(gw, stream, reason));
+    link.on('gatewayGone', (gw) => fanout.onGatewayGone(gw));
 
-    const app = Fastify({ loggerInstance: log.child({ module: 'centre:http' }) as FastifyBaseLogger, disableRequestLogging: true });
+    const figures = { viewerSockets: (): number => 0 };
+    const metrics = new CentreMetrics({
+      gatewaysOnline: () => link.onlineCount(),
+      feeds: () => fanout.stats().feeds,
+      viewers: () => fanout.stats().viewers,
+      viewerSockets: () => figures.viewerSockets(),
+    });
+    audit.onWriteFailure((err) => {
+      metrics.auditWriteFailures.inc();
+      log.error({ err: err.message }, 'audit log write failed');
+    });
+
+    // Access: one policy, one revocation channel, sessions, sign-in.
+    const policy = new AccessPolicy();
+    const revocations = new AccessRevocations();
+    const sessions = new SessionService(new SessionStore(db), users, {
+      idleMs: config.session.idleMinutes * MINUTE,
+      absoluteMs: config.session.absoluteMinutes * MINUTE,
+    });
+    const guard = new LoginGuard(new LoginFailureStore(db), {
+      maxFailuresPerUser: config.login.maxFailuresPerUser,
+      lockMs: config.login.lockMinutes * MINUTE,
+      windowMs: config.login.windowMinutes * MINUTE,
+      maxFailuresPerAddress: config.login.maxFailuresPerAddress,
+    });
+    const auth = new AuthService({ users, sessions, guard, audit, metrics, revocations, totpRequiredFor: config.totpRequiredFor });
+    opened.sweep = setInterval(() => sessions.sweep(), MINUTE);
+    opened.sweep.unref();
+
+    // Live views and the viewer sockets.
+    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), () =>
+      metrics.viewStarts.inc(),
+    );
+    const hub = new ViewerHub(
+      {
+        liveViews,
+        policy,
+        cameras,
+        audit,
+        lookupSession: (id) => sessions.lookupById(id),
+        onRefused: (code) => metrics.refusals.inc({ code, channel: 'viewer' }),
+        limits: { tilesPerSocket: config.limits.tilesPerSocket, answerTimeoutMs: config.limits.answerTimeoutMs },
+        log: log.child({ module: 'centre:viewer' }),
+      },
+      liveViews,
+      revocations,
+    );
+    opened.hub = hub;
+    figures.viewerSockets = () => hub.size;
+    link.on('cameras', () => hub.camerasChanged());
+
+    // HTTP: shared plumbing, then one plugin per area.
+    const authDeps = { sessions, policy, audit, metrics, publicOrigin: config.publicOrigin, tls: Boolean(tls) };
+    const { app, routes } = await createHttpApp({
+      logger: log.child({ module: 'centre:http' }),
+      tls,
+      requestsPerMinute: config.limits.requestsPerMinute,
+      auth: authDeps,
+      version: CENTRE_VERSION,
+    });
     opened.app = app;
-    await app.register(websocket, { options: { maxPayload: Math.max(MAX_LINK_MESSAGE_BYTES, MAX_VIEWER_MESSAGE_BYTES) } });
+    const assets = await buildWebAssets();
+    await app.register(webRoutes, { assets });
+    await app.register(docsRoutes);
+    await app.register(healthRoutes, { db, audit });
+    await app.register(authRoutes, { auth, sessions, secureCookie: Boolean(tls) });
+    await app.register(orgRoutes, { orgs, policy, audit });
+    await app.register(userRoutes, { users, admin: new UserAdmin(users, orgs, sessions, revocations, audit) });
+    await app.register(cameraRoutes, { cameras, policy, audit, metrics });
+    const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
+    await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
+    await app.register(auditRoutes, { audit });
+    await app.register(viewerRoutes, { hub });
+    await app.register(linkRoutes, { link });
+    if (config.metrics.token) await app.register(metricsRoutes, { metrics, token: config.metrics.token });
 
-    app.setErrorHandler((err, _req, reply) => {
-      if (err instanceof AppError) return reply.status(err.status).send({ error: err.code, message: err.message });
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status && status < 500) return reply.status(status).send({ error: 'BAD_REQUEST', message: err.message });
-      log.error({ err }, 'unhandled error');
-      return reply.status(500).send({ error: 'INTERNAL', message: 'internal error' });
-    });
+    await app.listen({ host: config.host, port: config.port });
+    const url = listenUrl(app, config.host, Boolean(tls));
 
-    const checkToken = (req: { headers: Record<string, unknown>; query: unknown }): void => {
-      const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer /, '') : undefined;
-      const q = (req.query as { token?: string } | undefined)?.token;
-      if (!tokenMatches(auth ?? q, viewerToken)) throw unauthorized();
-    };
-
-    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(assets.html));
-    app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(assets.js));
-    app.get('/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(assets.css));
-
-    app.get('/api/cameras', (req) => {
-      checkToken(req);
-      return { cameras: cameras.list() };
-    });
-    app.get('/api/health', () => ({ status: 'ok', gatewaysOnline: link.onlineCount(), ...fanout.stats(), viewerSockets: viewers.size }));
-    app.get('/metrics', (_req, reply) => {
-      const s = fanout.stats();
-      reply.type('text/plain; version=0.0.4');
-      return [
-        '# HELP schoolcam_gateways_online Gateways with a live link.',
-        '# TYPE schoolcam_gateways_online gauge',
-        `schoolcam_gateways_online ${link.onlineCount()}`,
-        '# HELP schoolcam_feeds Camera upstreams being relayed.',
-        '# TYPE schoolcam_feeds gauge',
-        `schoolcam_feeds ${s.feeds}`,
-        '# HELP schoolcam_viewers Viewer peer connections.',
-        '# TYPE schoolcam_viewers gauge',
-        `schoolcam_viewers ${s.viewers}`,
-        '',
-      ].join('\n');
-    });
-
-    app.register((scope, _opts, done) => {
-      scope.get(
-        '/link',
-        {
-          websocket: true,
-          preValidation: (req, reply, done) => {
-            link.authenticate(req.raw).then(
-              (id) => {
-                if (!id) {
-                  void reply.status(401).send({ error: 'UNAUTHORIZED', message: 'unknown gateway or wrong secret' });
-                  return;
-                }
-                (req as unknown as { gatewayId: string }).gatewayId = id;
-                done();
-              },
-              (err: Error) => done(err),
-            );
-          },
-        },
-        (socket, req) => link.accept(socket, (req as unknown as { gatewayId: string }).gatewayId),
-      );
-      scope.get(
-        '/api/view',
-        {
-          websocket: true,
-          preValidation: (req, _reply, done) => {
-            try {
-              checkToken(req);
-              done();
-            } catch (err) {
-              done(err as Error);
-            }
-          },
-        },
-        (socket) => {
-          const session = new ViewerSession(socket, fanout, cameras, log.child({ module: 'centre:viewer' }));
-          viewers.add(session);
-          socket.on('close', () => viewers.delete(session));
-        },
-      );
-      done();
-    });
-
-    await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-    const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : 0;
-    const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
-    return new ControlCenter(app, url, viewerToken, db, link, fanout, viewers);
+    let metricsApp: FastifyInstance | undefined;
+    let metricsUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      metricsApp = Fastify({ loggerInstance: log.child({ module: 'centre:metrics' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+      opened.metricsApp = metricsApp;
+      await metricsApp.register(metricsRoutes, { metrics, token: undefined });
+      await metricsApp.listen({ host: config.metrics.host, port: config.metrics.port });
+      metricsUrl = listenUrl(metricsApp, config.metrics.host, false);
+    }
+    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, fanout, hub, opened.sweep, metricsApp, metricsUrl);
   }
 
-  /** URL of the live page, carrying the viewer token. */
-  get pageUrl(): string {
-    return `${this.url}/?token=${encodeURIComponent(this.viewerToken)}`;
+  stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number; liveViews: number } {
+    return { gatewaysOnline: this.link.onlineCount(), ...this.fanout.stats(), viewerSockets: this.hub.size, liveViews: this.liveViews.size };
   }
 
-  stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number } {
-    return { gatewaysOnline: this.link.onlineCount(), ...this.fanout.stats(), viewerSockets: this.viewers.size };
-  }
-
-  /** Idempotent: viewers, feeds and gateway links first, then HTTP, then the database. */
+  /** Idempotent: viewers, live views, feeds and gateway links first, then HTTP, then the database. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const v of [...this.viewers]) v.close();
+    clearInterval(this.sessionSweep);
+    this.hub.close();
+    this.liveViews.close();
     this.fanout.close();
     this.link.close();
     await this.app.close();
+    await this.metricsApp?.close();
     this.db.close();
   }
 }
 
-function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+interface Opened {
+  link?: GatewayLinkServer;
+  hub?: ViewerHub;
+  app?: FastifyInstance;
+  metricsApp?: FastifyInstance;
+  sweep?: NodeJS.Timeout;
+}
+
+function listenUrl(app: FastifyInstance, host: string, tls: boolean): string {
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `${tls ? 'https' : 'http'}://${h}:${port}`;
 }

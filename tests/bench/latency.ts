@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../demo/demo-stack';
 import { launchChromium } from '../support/chromium';
-import { percentile, tileStats, waitForTiles } from '../support/page-stats';
+import { percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 import { processUsage } from './process-usage';
 
 /**
@@ -31,7 +31,8 @@ const stack = await startStack({ cameras, schools: Math.min(2, cameras), dataDir
 const browser = await launchChromium();
 try {
   const page = await browser.context.newPage();
-  await page.goto(stack.pageUrl);
+  await signInPage(page, stack.pageUrl, stack.account('operator'));
+  if (cameras > 4) await page.click('[data-grid="16"]');
   await waitForTiles(page, (ts) => ts.length === cameras && ts.every((t) => t.frames > 30), 60_000, 'every tile playing');
   const ids = (await tileStats(page)).map((t) => t.cameraId);
 

@@ -1,19 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SimCameraInfo } from '../../device-sim/src/camera/sim-camera';
-
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+import { CentreClient } from '../../control-center/test/support/api-client';
+import { type Account, ROOT, createAndEnrolGateway, seedCentre } from '../support/centre-bootstrap';
 
 export interface StackOptions {
-  /** Total simulated cameras. Default 4. */
+  /** Total simulated cameras, spread over the region's schools. Default 8. */
   cameras?: number;
-  /** Schools (one gateway each). Default 2. */
+  /** Schools with cameras (one gateway each), 1..4 of the reference region. Default 4. */
   schools?: number;
-  /** Directory for the centre's SQLite file and generated configs. */
+  /** Directory for the centre's SQLite file, gateway configs and secrets. */
   dataDir: string;
   /** Centre port. Default 0 (ephemeral). */
   port?: number;
@@ -29,21 +29,42 @@ export interface StackOptions {
   upstreamLingerMs?: number;
 }
 
-export type SimCameraJson = SimCameraInfo;
+export interface SimCameraJson extends SimCameraInfo {
+  /** The centre's id for this camera (`<gatewayId>:<local id>`). */
+  centreId: string;
+}
+
+/** The demo's accounts, one per role. The school IT account belongs to a school with cameras. */
+export const DEMO_ACCOUNT_NAMES: readonly Omit<Account, 'password'>[] = [
+  { role: 'admin', username: 'admin', org: 'kvk' },
+  { role: 'operator', username: 'operator', org: 'kvk' },
+  { role: 'police', username: 'police-karlovy-vary', org: 'mp-karlovy-vary' },
+  { role: 'school_it', username: 'it-zs-sokolov', org: 'zs-sokolov' },
+  { role: 'auditor', username: 'auditor', org: 'kvk' },
+];
 
 export interface Stack {
+  /** The dashboard (no secret in it). */
   pageUrl: string;
   centreUrl: string;
-  viewerToken: string;
+  /** Bearer token for `GET /metrics`. */
+  metricsToken: string;
+  /** One sign-in per role. */
+  accounts: Account[];
+  account(role: Account['role']): Account;
   cameras: SimCameraJson[];
+  /** The simulator's control API: `GET` lists the cameras, each with its `control` URL. */
+  simulatorUrl: string;
   pids: { sim: number; centre: number; gateways: number[] };
   /** Ends every process of the stack (SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }
 
 /**
- * The all-in-one system on loopback: the camera simulator, one gateway per school and
- * the control centre, each its own process (as deployed), media kept on 127.0.0.1.
+ * The all-in-one system on loopback, each part its own process as deployed: the camera
+ * simulator, the control centre (its database seeded with the reference region and one
+ * account per role), and one gateway per school — each created by the admin through the API
+ * and enrolled with its one-time token. Media stays on 127.0.0.1.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const children: ChildProcess[] = [];
@@ -58,44 +79,71 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   });
   try {
     mkdirSync(opts.dataDir, { recursive: true });
-    const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', '--cameras', String(opts.cameras ?? 4), '--schools', String(opts.schools ?? 2)];
+    const schools = opts.schools ?? 4;
+    const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', '--cameras', String(opts.cameras ?? 8), '--schools', String(schools)];
     if (opts.fps) simArgs.push('--fps', String(opts.fps));
     if (opts.gopSeconds) simArgs.push('--gop', String(opts.gopSeconds));
     if (opts.width) simArgs.push('--width', String(opts.width));
     if (opts.height) simArgs.push('--height', String(opts.height));
     const sim = run(simArgs);
-    const simInfo = (await firstJsonLine(sim, 'simulator')) as { cameras: SimCameraJson[] };
 
-    const bySchool = new Map<string, SimCameraJson[]>();
-    for (const c of simInfo.cameras) bySchool.set(c.school, [...(bySchool.get(c.school) ?? []), c]);
-    const gateways = [...bySchool.keys()].map((school) => ({ id: `gw-${school}`, schoolId: school, name: `Gateway ${school}`, secret: randomBytes(18).toString('base64url') }));
-    const viewerToken = randomBytes(18).toString('base64url');
+    // Fresh passwords at every start: the demo prints them.
+    const accounts: Account[] = DEMO_ACCOUNT_NAMES.map((a) => ({ ...a, password: randomBytes(9).toString('base64url') }));
+    await seedCentre(opts.dataDir, accounts);
+    const metricsToken = randomBytes(18).toString('base64url');
     const centreConfig = join(opts.dataDir, 'centre.json');
     writeFileSync(
       centreConfig,
-      JSON.stringify({ host: '127.0.0.1', port: opts.port ?? 0, dataDir: opts.dataDir, viewerToken, loopbackOnly: true, logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? "info", upstreamLingerMs: opts.upstreamLingerMs ?? 5000, gateways }, null, 2),
+      JSON.stringify(
+        {
+          host: '127.0.0.1',
+          port: opts.port ?? 0,
+          dataDir: opts.dataDir,
+          loopbackOnly: true,
+          logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? 'info',
+          upstreamLingerMs: opts.upstreamLingerMs ?? 5000,
+          metrics: { token: metricsToken },
+        },
+        null,
+        2,
+      ),
       { mode: 0o600 },
     );
     const centre = run(['control-center/src/cli.ts', '--json', '--config', centreConfig]);
-    const centreInfo = (await firstJsonLine(centre, 'control centre')) as { url: string; pageUrl: string };
+    const [simInfo, centreInfo] = (await Promise.all([firstJsonLine(sim, 'simulator'), firstJsonLine(centre, 'control centre')])) as [
+      { cameras: SimCameraInfo[] },
+      { url: string },
+    ];
+    const admin = await CentreClient.signIn(centreInfo.url, 'admin', accounts[0].password);
 
+    const bySchool = new Map<string, SimCameraInfo[]>();
+    for (const c of simInfo.cameras) bySchool.set(c.school, [...(bySchool.get(c.school) ?? []), c]);
+    const known = (await admin.get<{ gateways: { id: string; state: string }[] }>('/api/gateways')).body.gateways;
+    const gatewayIds = new Map<string, string>();
     const gatewayPids: number[] = [];
-    for (const g of gateways) {
-      const file = join(opts.dataDir, `${g.id}.json`);
-      const cameras = bySchool.get(g.schoolId)!.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } }));
-      writeFileSync(
-        file,
-        JSON.stringify({ gatewayId: g.id, schoolId: g.schoolId, centerUrl: centreInfo.url, secret: g.secret, loopbackOnly: true, logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? "info", lingerMs: opts.lingerMs ?? 10_000, cameras }, null, 2),
-        { mode: 0o600 },
-      );
+    for (const [schoolId, cams] of bySchool) {
+      const file = join(opts.dataDir, `gateway-${schoolId}.yaml`);
+      const gatewayId = await gatewayFor(admin, known, schoolId, file);
+      gatewayIds.set(schoolId, gatewayId);
+      // The simulator makes new camera passwords at every start: refresh the camera list.
+      const cfg = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      cfg.loopbackOnly = true;
+      cfg.logLevel = process.env.SCHOOLCAM_LOG_LEVEL ?? 'info';
+      cfg.lingerMs = opts.lingerMs ?? 10_000;
+      cfg.dataDir = opts.dataDir;
+      cfg.cameras = cams.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } }));
+      writeFileSync(file, stringifyYaml(cfg), { mode: 0o600 });
       gatewayPids.push(run(['gateway/src/cli.ts', '--config', file], 'ignore').pid!);
     }
-    await waitForGateways(centreInfo.url, gateways.length);
+    await waitForGateways(admin, [...gatewayIds.values()]);
     return {
-      pageUrl: centreInfo.pageUrl,
+      pageUrl: `${centreInfo.url}/`,
       centreUrl: centreInfo.url,
-      viewerToken,
-      cameras: simInfo.cameras,
+      metricsToken,
+      accounts,
+      account: (role) => accounts.find((a) => a.role === role)!,
+      cameras: simInfo.cameras.map((c) => ({ ...c, centreId: `${gatewayIds.get(c.school)}:${c.id}` })),
+      simulatorUrl: simInfo.cameras[0].control.replace(/\/cameras\/[^/]+$/, ''),
       pids: { sim: sim.pid!, centre: centre.pid!, gateways: gatewayPids },
       stop,
     };
@@ -105,12 +153,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
 }
 
-async function waitForGateways(url: string, n: number, timeoutMs = 30_000): Promise<void> {
+/**
+ * The school's gateway: the one enrolled on an earlier run when its config and secret are
+ * still here, else a new one created and enrolled now (an unusable old one is revoked).
+ */
+async function gatewayFor(admin: CentreClient, known: { id: string; state: string }[], schoolId: string, file: string): Promise<string> {
+  if (existsSync(file)) {
+    const cfg = parseYaml(readFileSync(file, 'utf8')) as { gatewayId?: string; secretFile?: string };
+    const g = known.find((k) => k.id === cfg.gatewayId);
+    if (g?.state === 'enrolled' && cfg.secretFile && existsSync(join(file, '..', cfg.secretFile))) return g.id;
+  }
+  let id = `gw-${schoolId}`;
+  const old = known.find((k) => k.id === id);
+  if (old) {
+    if (old.state !== 'revoked') await admin.post(`/api/gateways/${old.id}/revoke`);
+    id = `gw-${schoolId}-${randomBytes(3).toString('hex')}`;
+  }
+  await createAndEnrolGateway(admin, { id, schoolId, name: `Gateway ${schoolId}`, configFile: file });
+  return id;
+}
+
+async function waitForGateways(admin: CentreClient, ids: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const health = (await (await fetch(`${url}/api/health`)).json()) as { gatewaysOnline: number };
-    if (health.gatewaysOnline >= n) return;
-    if (Date.now() > deadline) throw new Error(`only ${health.gatewaysOnline} of ${n} gateways connected within ${timeoutMs} ms`);
+    const list = (await admin.get<{ gateways: { id: string; online: boolean }[] }>('/api/gateways')).body.gateways;
+    const online = ids.filter((id) => list.some((g) => g.id === id && g.online));
+    if (online.length === ids.length) return;
+    if (Date.now() > deadline) throw new Error(`only ${online.length} of ${ids.length} gateways connected within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

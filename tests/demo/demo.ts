@@ -2,15 +2,18 @@ import { join } from 'node:path';
 import { startStack } from './demo-stack';
 
 /**
- * `npm start`: the whole system on this machine — 2 schools × 2 simulated cameras, one
- * gateway per school, the control centre with its SQLite file under data/ — and the URL
- * of the live page. Ctrl-C stops everything.
+ * `npm start`: the whole system on this machine — the reference region (Karlovy Vary,
+ * Sokolov, Cheb, Mariánské Lázně: a municipal police force and a school with simulated
+ * cameras in each town), one enrolled gateway per school, the control centre with its
+ * SQLite file under data/ — and one sign-in per role. Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
-  console.log('Starting the simulator, the control centre and two school gateways…');
-  const stack = await startStack({ cameras: 4, schools: 2, dataDir: join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
+  console.log('Starting the simulator, the control centre and the school gateways…');
+  const stack = await startStack({ cameras: 8, schools: 4, dataDir: join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   console.log(`Dashboard: ${stack.pageUrl}`);
+  console.log(`Simulator: ${stack.simulatorUrl}`);
+  for (const a of stack.accounts) console.log(`Login: role=${a.role} user=${a.username} password=${a.password} org=${a.org}`);
   console.log('Press Ctrl-C to stop.');
   let stopping = false;
   const stop = (): void => {

@@ -6,7 +6,8 @@ import { serializeRtp } from '../../protocol/src/rtp/rtp-packet';
 import { SyntheticH264Encoder } from '../../protocol/src/h264/encoder/synthetic-encoder';
 import { launchChromium, type Browser } from '../support/chromium';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
-import { tileStats, waitForTiles } from '../support/page-stats';
+import { signInPage, tileStats, waitForTiles } from '../support/page-stats';
+import { CentreClient } from '../../control-center/test/support/api-client';
 
 /** An RTSP camera whose DESCRIBE is fine but whose RTP carries NAL type 30 (undefined in RFC 6184). */
 async function malformedRtpCamera(): Promise<RtspServer> {
@@ -73,24 +74,26 @@ describe('a camera sending bad input', () => {
 
   it('is marked failing with its reason while the gateway keeps serving the other cameras', async () => {
     const page = await browser.context.newPage();
-    await page.goto(stack.centre.pageUrl);
-    const good = stack.fleet.info().cameras[0].id;
+    await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
+    const operator = await CentreClient.signIn(stack.centre.url, stack.accounts.operator.username, stack.accounts.operator.password);
+    const good = stack.centreId(stack.fleet.info().cameras[0].id);
+    const badRtp = stack.centreId('bad-rtp');
+    const badRtsp = stack.centreId('bad-rtsp');
     await waitForTiles(page, (ts) => ts.some((t) => t.cameraId === good && t.frames >= 15), 30_000, 'the good camera playing');
 
     const deadline = Date.now() + 20_000;
     let cams: { id: string; state: string; reason: string | null }[] = [];
     while (Date.now() < deadline) {
-      const res = await fetch(`${stack.centre.url}/api/cameras?token=${stack.centre.viewerToken}`);
-      cams = ((await res.json()) as { cameras: typeof cams }).cameras;
-      const bad = cams.filter((c) => c.id.startsWith('bad-'));
+      cams = (await operator.get<{ cameras: typeof cams }>('/api/cameras')).body.cameras;
+      const bad = cams.filter((c) => c.id === badRtp || c.id === badRtsp);
       if (bad.length === 2 && bad.every((c) => c.state === 'failing')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const byId = new Map(cams.map((c) => [c.id, c]));
-    expect(byId.get('bad-rtp')?.state).toBe('failing');
-    expect(byId.get('bad-rtp')?.reason).toMatch(/malformed RTP/);
-    expect(byId.get('bad-rtsp')?.state).toBe('failing');
-    expect(byId.get('bad-rtsp')?.reason).toMatch(/RTSP|status line|response/i);
+    expect(byId.get(badRtp)?.state).toBe('failing');
+    expect(byId.get(badRtp)?.reason).toMatch(/malformed RTP/);
+    expect(byId.get(badRtsp)?.state).toBe('failing');
+    expect(byId.get(badRtsp)?.reason).toMatch(/RTSP|status line|response/i);
 
     // The good camera goes on playing.
     const before = (await tileStats(page)).find((t) => t.cameraId === good)!.frames;

@@ -1,38 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../demo/demo-stack';
-import { launchChromium, type Browser } from '../support/chromium';
-import { median, waitForTiles } from '../support/page-stats';
+import { describe, expect, it } from 'vitest';
+import { stackForSuite } from '../support/stack-suite';
+import { median, signInPage, waitForTiles } from '../support/page-stats';
 
 describe('live page, end to end (simulator → gateways → centre → Chromium)', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let dataDir: string;
+  const suite = stackForSuite({ cameras: 4, schools: 2, logs: 'ignore' });
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
-    stack = await startStack({ cameras: 4, schools: 2, dataDir, logs: 'ignore' });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  it('shows every camera playing at its real size, with a readable capture-time barcode under a second old', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(stack.pageUrl);
+  it('shows an operator every camera playing at its real size, with a readable capture-time barcode under a second old', async () => {
+    const page = await suite.browser.context.newPage();
+    await signInPage(page, suite.stack.pageUrl, suite.stack.account('operator'));
     const tiles = await waitForTiles(
       page,
       (ts) => ts.length === 4 && ts.every((t) => t.frames >= 30 && t.barcodes >= 20),
       60_000,
       'four tiles with 30 decoded frames and 20 barcodes each',
     );
-    expect(tiles.map((t) => t.cameraId).sort()).toEqual(stack.cameras.map((c) => c.id).sort());
+    expect(tiles.map((t) => t.cameraId).sort()).toEqual(suite.stack.cameras.map((c) => c.centreId).sort());
     for (const t of tiles) {
       expect(t.state).toBe('playing');
       expect(`${t.width}x${t.height}`).toBe('640x360');
@@ -45,15 +27,18 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     expect(sizes).toEqual(['640x360', '640x360', '640x360', '640x360']);
     // Each tile shows its own camera: the names drawn in the page match the simulator's.
     const labels = await page.$$eval('.tile .label', (ls) => ls.map((l) => l.textContent ?? ''));
-    for (const c of stack.cameras) expect(labels.some((l) => l.includes(c.name) && l.includes(c.school))).toBe(true);
+    for (const c of suite.stack.cameras) expect(labels.some((l) => l.includes(c.name) && l.includes(c.school))).toBe(true);
     await page.close();
   });
 
   it('watches only the cameras on the current page of the grid', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(stack.pageUrl);
+    const page = await suite.browser.context.newPage();
+    await signInPage(page, suite.stack.pageUrl, suite.stack.account('operator'));
     await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 1), 60_000, 'four playing tiles');
-    const viewers = async (): Promise<number> => ((await (await fetch(`${stack.centreUrl}/api/health`)).json()) as { viewers: number }).viewers;
+    const viewers = async (): Promise<number> => {
+      const text = await (await fetch(`${suite.stack.centreUrl}/metrics`, { headers: { authorization: `Bearer ${suite.stack.metricsToken}` } })).text();
+      return Number(/^schoolcam_viewers (\d+)$/m.exec(text)?.[1]);
+    };
     await page.click('[data-grid="1"]');
     const [first] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 1, 20_000, 'one tile');
     expect(await page.textContent('#page')).toBe('1 / 4');
@@ -67,12 +52,12 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     await page.close();
   });
 
-  it('requires the token: the API refuses a request without it', async () => {
-    const res = await fetch(`${stack.centreUrl}/api/cameras`);
+  it('serves nothing without a session: the API refuses a request without a cookie, and the page URL carries no secret', async () => {
+    expect(new URL(suite.stack.pageUrl).search).toBe('');
+    const res = await fetch(`${suite.stack.centreUrl}/api/cameras`);
     expect(res.status).toBe(401);
-    const ok = await fetch(`${stack.centreUrl}/api/cameras?token=${stack.viewerToken}`);
-    expect(ok.status).toBe(200);
-    const body = (await ok.json()) as { cameras: { id: string; state: string }[] };
-    expect(body.cameras).toHaveLength(4);
+    expect(await res.json()).toMatchObject({ error: 'UNAUTHORIZED' });
+    const forged = await fetch(`${suite.stack.centreUrl}/api/cameras`, { headers: { cookie: 'schoolcam_session=forged-value-of-the-right-length-000000000' } });
+    expect(forged.status).toBe(401);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '../support/chromium';
 import { handleCounts, startInProcessStack, type InProcessStack } from '../support/in-process-stack';
-import { waitForTiles } from '../support/page-stats';
+import { signInPage, waitForTiles } from '../support/page-stats';
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -32,7 +32,7 @@ describe('viewers joining and leaving', () => {
   });
 
   it('20 join/leave cycles leave no peer connection, socket or timer behind', async () => {
-    const cameraIds = stack.fleet.info().cameras.map((c) => c.id);
+    const cameraIds = stack.fleet.info().cameras.map((c) => stack.centreId(c.id));
     const idle = (): boolean => {
       const c = stack.centre.stats();
       const g = stack.gateway.stats();
@@ -44,7 +44,7 @@ describe('viewers joining and leaving', () => {
 
     for (let i = 0; i < 20; i++) {
       const page = await browser.context.newPage();
-      await page.goto(stack.centre.pageUrl);
+      await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
       await waitForTiles(page, (ts) => ts.length === 2 && ts.every((t) => t.frames >= 1), 20_000, `first frames in cycle ${i}`);
       expect(stack.centre.stats().feeds).toBe(2);
       expect(stack.centre.stats().viewers).toBe(2);

@@ -5,41 +5,50 @@ import pino from 'pino';
 import { Fleet } from '../../device-sim/src/fleet';
 import { generatedFleet } from '../../device-sim/src/fleet-config';
 import { ControlCenter } from '../../control-center/src/server';
+import type { CenterConfigInput } from '../../control-center/src/config';
 import { Gateway } from '../../gateway/src/gateway';
-import { type CameraConfig, resolveGatewayConfig } from '../../gateway/src/config';
+import { type CameraConfig, loadGatewayConfig, resolveGatewayConfig } from '../../gateway/src/config';
+import { type Account, createAndEnrolGateway, seedCentre } from './centre-bootstrap';
+import { CentreClient } from '../../control-center/test/support/api-client';
 
 export interface InProcessStack {
   fleet: Fleet;
   centre: ControlCenter;
   gateway: Gateway;
+  /** The gateway's id at the centre; camera ids there are `<gatewayId>:<local id>`. */
+  gatewayId: string;
+  /** Accounts: `admin` and `operator` (region), `it` (the fleet's school). */
+  accounts: { admin: Account; operator: Account; it: Account };
+  /** The centre's id of a camera the gateway knows by `localId`. */
+  centreId(localId: string): string;
   close(): Promise<void>;
 }
 
 /**
- * Simulator, one gateway and the centre in the test's own process, so a test can look
- * at their counters and at the process's open handles. `extraCameras` adds cameras that
+ * Simulator, one enrolled gateway and the centre in the test's own process, so a test can
+ * look at their counters and at the process's open handles. `extraCameras` adds cameras that
  * are not in the simulator (broken ones, say).
  */
-export async function startInProcessStack(opts: { cameras: number; extraCameras?: CameraConfig[]; lingerMs?: number }): Promise<InProcessStack> {
+export async function startInProcessStack(opts: { cameras: number; extraCameras?: CameraConfig[]; lingerMs?: number; centre?: CenterConfigInput }): Promise<InProcessStack> {
   const logger = pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' });
   const dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-inproc-'));
   const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1), discoveryInterface: 'none', logger });
   const sims = fleet.info().cameras;
   const school = sims[0].school;
-  const secret = 'test-gateway-secret';
-  const centre = await ControlCenter.create({
-    dataDir,
-    loopbackOnly: true,
-    logger,
-    upstreamLingerMs: opts.lingerMs ?? 200,
-    gateways: [{ id: 'gw-test', schoolId: school, name: 'Test gateway', secret }],
-  });
-  const gateway = Gateway.create(
+  const accounts = {
+    admin: { role: 'admin', username: 'admin', password: 'admin-password-1', org: 'kvk' },
+    operator: { role: 'operator', username: 'operator', password: 'operator-password-1', org: 'kvk' },
+    it: { role: 'school_it', username: 'it-school', password: 'school-it-password-1', org: school },
+  } satisfies Record<string, Account>;
+  await seedCentre(dataDir, Object.values(accounts));
+  const centre = await ControlCenter.create({ dataDir, port: 0, loopbackOnly: true, upstreamLingerMs: opts.lingerMs ?? 200, ...opts.centre }, { logger });
+  const admin = await CentreClient.signIn(centre.url, accounts.admin.username, accounts.admin.password);
+  const configFile = join(dataDir, 'gateway.yaml');
+  const { gatewayId } = await createAndEnrolGateway(admin, { id: 'gw-test', schoolId: school, name: 'Test gateway', configFile });
+  const { secretFile: _secretFile, ...enrolled } = loadGatewayConfig(configFile);
+  const gateway = await Gateway.create(
     resolveGatewayConfig({
-      gatewayId: 'gw-test',
-      schoolId: school,
-      centerUrl: centre.url,
-      secret,
+      ...enrolled,
       loopbackOnly: true,
       lingerMs: opts.lingerMs ?? 200,
       cameras: [...sims.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } })), ...(opts.extraCameras ?? [])],
@@ -55,6 +64,9 @@ export async function startInProcessStack(opts: { cameras: number; extraCameras?
     fleet,
     centre,
     gateway,
+    gatewayId,
+    accounts,
+    centreId: (localId) => `${gatewayId}:${localId}`,
     close: async () => {
       await gateway.close();
       await centre.close();

@@ -28,3 +28,42 @@ export function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
+
+/** What the page says about who is signed in (`window.schoolcam.session()`). */
+export interface PageSession {
+  user: { username: string; role: string; org: string } | null;
+  camerasReceived: boolean;
+  liveCameras: number;
+  visibleCameras: number;
+}
+
+export function pageSession(page: Page): Promise<PageSession> {
+  return page.evaluate(() => (window as unknown as { schoolcam: { session(): PageSession } }).schoolcam.session());
+}
+
+/**
+ * Opens the dashboard, signs in through its form as a person would (signing another account
+ * out first; a page of the same browser may already hold the session), and waits for the
+ * camera list.
+ */
+export async function signInPage(page: Page, url: string, account: { username: string; password: string }): Promise<PageSession> {
+  await page.goto(url);
+  await page.waitForFunction(() => !(document.getElementById('login') as HTMLElement).hidden || (window as unknown as { schoolcam: { session(): PageSession } }).schoolcam.session().user !== null);
+  const already = await pageSession(page);
+  if (already.user && already.user.username !== account.username) {
+    await page.click('#logout');
+    await page.waitForSelector('#login', { state: 'visible' });
+  }
+  if (already.user?.username !== account.username) {
+    await page.fill('input[name="username"]', account.username);
+    await page.fill('input[name="password"]', account.password);
+    await page.click('button[type="submit"]');
+  }
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const s = await pageSession(page);
+    if (s.user && s.camerasReceived) return s;
+    if (Date.now() > deadline) throw new Error(`the page did not sign ${account.username} in: ${await page.textContent('#login-error')}`);
+    await page.waitForTimeout(100);
+  }
+}

@@ -3,6 +3,9 @@ import { MediaStreamTrack, type RTCPeerConnection, type RTCRtpTransceiver } from
 import { createPeer, gatheringComplete, localSdp, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import type { Logger } from 'pino';
 
+/** A viewer whose connection is not up this long after its answer is closed. */
+const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
+
 /** Minimum gap between key-frame requests sent upstream for one camera. */
 const PLI_INTERVAL_MS = 300;
 
@@ -116,6 +119,9 @@ export class CameraFeed extends EventEmitter<FeedEvents> {
 export class ViewerPeer {
   private closed = false;
   private readonly track = new MediaStreamTrack({ kind: 'video' });
+  /** Called once if the viewer's connection fails (ICE or DTLS): nobody would ever close it otherwise. */
+  onFailed: (() => void) | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly pc: RTCPeerConnection,
@@ -135,6 +141,7 @@ export class ViewerPeer {
         // The first frame a new viewer can decode is a key frame: ask for one the
         // moment its transport is up instead of waiting for the camera's next GOP.
         if (state === 'connected') feed.requestKeyframe();
+        if (state === 'failed') viewer.onFailed?.();
       });
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringComplete(pc);
@@ -147,11 +154,17 @@ export class ViewerPeer {
 
   async accept(answerSdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    // werift can stay in 'checking' for good when no candidate pair ever answers: a viewer not
+    // connected in time counts as failed too.
+    this.connectTimer = setTimeout(() => {
+      if (!this.closed && this.pc.connectionState !== 'connected') this.onFailed?.();
+    }, VIEWER_CONNECT_TIMEOUT_MS);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.connectTimer);
     this.feed.removeSink(this.track);
     this.track.stop();
     this.pc.close().catch(() => undefined);

@@ -91,18 +91,25 @@ export class Fanout {
       for (const cb of endedCallbacks) cb(reason);
     };
     entry.feed.once('close', onClose);
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      entry.feed.off('close', onClose);
+      viewer.close();
+      entry.viewers.delete(viewer);
+      this.lingerIfIdle(entry);
+    };
+    // A viewer whose connection failed is released like one that left, and its owner told.
+    viewer.onFailed = () => {
+      if (released) return;
+      release();
+      for (const cb of endedCallbacks) cb('viewer connection failed');
+    };
     return {
       offer,
       accept: (sdp) => viewer.accept(sdp),
       onEnded: (cb) => endedCallbacks.push(cb),
-      release: () => {
-        if (released) return;
-        released = true;
-        entry.feed.off('close', onClose);
-        viewer.close();
-        entry.viewers.delete(viewer);
-        this.lingerIfIdle(entry);
-      },
+      release,
     };
   }
 

@@ -9,19 +9,31 @@ import {
   parseLinkMessage,
   unreachable,
 } from '@schoolcam/protocol/link/link-messages';
+import { dummyHash, verifySecret } from '../auth/secret-hash';
+import { localCameraId } from '../cameras/camera-id';
 import type { GatewayStore } from '../storage/gateway-store';
 import type { CameraStore } from '../storage/camera-store';
-import type { Fanout, GatewayLinkPort } from '../fanout/fanout';
+import type { GatewayLinkPort } from '../fanout/fanout';
 
 export interface LinkServerEvents {
   /** Camera list or states changed (for pushing to dashboards). */
   cameras: [];
+  /** A gateway offered the upstream of a stream the centre asked for. */
+  offer: [gatewayId: string, streamId: string, sdp: string];
+  /** A gateway ended a stream (camera failed, stopped). */
+  streamEnded: [gatewayId: string, streamId: string, reason: string];
+  /** A gateway's link went away. */
+  gatewayGone: [gatewayId: string];
 }
 
 interface GatewaySession {
   ws: WebSocket;
   gatewayId: string;
   lastSeen: number;
+  /** Token bucket of incoming messages. */
+  tokens: number;
+  tokensAt: number;
+  dropped: number;
 }
 
 export interface LinkServerOptions {
@@ -29,42 +41,54 @@ export interface LinkServerOptions {
   heartbeatTimeoutMs?: number;
   /** Interval the gateway is told to ping at. Default 5000. */
   heartbeatMs?: number;
+  /** Messages per second a gateway may send; bursts of four seconds' worth pass. Default 200. */
+  messagesPerSecond?: number;
+  /** Called for every message dropped by the rate limit (metrics). */
+  onDropped?: () => void;
 }
 
+/** A gateway not reading what the centre sends is dropped past this many queued bytes. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
 /**
- * The centre's end of the gateway link (`/link`). Authenticates gateways on the
- * upgrade, keeps one session per gateway (a reconnect replaces the old one), records
- * inventories, and routes stream signalling to the fan-out.
+ * The centre's end of the gateway link (`/link`). Authenticates gateways on the upgrade
+ * (revoked ones never get in), keeps one session per gateway (a reconnect replaces the old
+ * one), records inventories under gateway-scoped camera ids, rate-limits what each gateway
+ * sends, and turns stream signalling into events for the fan-out.
  */
 export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements GatewayLinkPort {
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly sweep: NodeJS.Timeout;
-  private fanout: Fanout | undefined;
   private readonly heartbeatMs: number;
   private readonly heartbeatTimeoutMs: number;
+  private readonly rate: number;
 
   constructor(
     private readonly gateways: GatewayStore,
     private readonly cameras: CameraStore,
     private readonly log: Logger,
-    opts: LinkServerOptions = {},
+    private readonly opts: LinkServerOptions = {},
   ) {
     super();
     this.heartbeatMs = opts.heartbeatMs ?? 5000;
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 15_000;
+    this.rate = opts.messagesPerSecond ?? 200;
     this.sweep = setInterval(() => this.expire(), Math.min(this.heartbeatMs, 1000));
     this.sweep.unref();
   }
 
-  attachFanout(fanout: Fanout): void {
-    this.fanout = fanout;
-  }
-
-  /** Checks the upgrade's credentials; returns the gateway id or undefined. */
+  /**
+   * Checks the upgrade's credentials; returns the gateway id or undefined. The hash runs off
+   * the event loop, and an unknown or revoked id costs the same as a wrong secret, so neither
+   * a flood of upgrades nor response times reveal which gateway ids exist.
+   */
   async authenticate(req: IncomingMessage): Promise<string | undefined> {
     const creds = parseGatewayAuth(req.headers.authorization);
     if (!creds) return undefined;
-    return (await this.gateways.authenticate(creds.gatewayId, creds.secret))?.id;
+    const stored = this.gateways.secretHashFor(creds.gatewayId);
+    const ok = await verifySecret(creds.secret, stored ?? (await dummyHash()));
+    // Revoked while the hash ran: still out.
+    return ok && stored && this.gateways.secretHashFor(creds.gatewayId) ? creds.gatewayId : undefined;
   }
 
   isOnline(gatewayId: string): boolean {
@@ -75,11 +99,35 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
     return this.sessions.size;
   }
 
+  /**
+   * Sends to a gateway. Camera ids in `stream.start` are public ids (the fan-out's); the
+   * gateway gets its own local id, and a public id of another gateway is never sent.
+   */
   send(gatewayId: string, msg: LinkMessage): boolean {
     const s = this.sessions.get(gatewayId);
     if (!s || s.ws.readyState !== s.ws.OPEN) return false;
-    s.ws.send(encodeLinkMessage(msg));
+    let out = msg;
+    if (msg.type === 'stream.start') {
+      const local = localCameraId(gatewayId, msg.cameraId);
+      if (local === undefined) {
+        this.log.error({ gateway: gatewayId, camera: msg.cameraId }, 'refusing to ask a gateway for a camera that is not its own');
+        return false;
+      }
+      out = { ...msg, cameraId: local };
+    }
+    if (s.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.log.warn({ gateway: gatewayId }, 'gateway is not reading its link; dropping it');
+      this.drop(s, 'not reading');
+      return false;
+    }
+    s.ws.send(encodeLinkMessage(out));
     return true;
+  }
+
+  /** Drops a gateway's link now (revoked). */
+  disconnect(gatewayId: string, reason: string): void {
+    const s = this.sessions.get(gatewayId);
+    if (s) this.drop(s, reason);
   }
 
   accept(ws: WebSocket, gatewayId: string): void {
@@ -88,23 +136,13 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
       this.log.info({ gateway: gatewayId }, 'gateway reconnected; dropping the previous link');
       this.drop(previous, 'replaced by a new connection');
     }
-    const session: GatewaySession = { ws, gatewayId, lastSeen: Date.now() };
+    const now = Date.now();
+    const session: GatewaySession = { ws, gatewayId, lastSeen: now, tokens: this.rate * 4, tokensAt: now, dropped: 0 };
     this.sessions.set(gatewayId, session);
     this.gateways.touch(gatewayId);
     this.log.info({ gateway: gatewayId }, 'gateway connected');
     ws.send(encodeLinkMessage({ type: 'welcome', gatewayId, heartbeatMs: this.heartbeatMs }));
-    ws.on('message', (data: Buffer) => {
-      session.lastSeen = Date.now();
-      let msg: LinkMessage;
-      try {
-        msg = parseLinkMessage(data);
-      } catch (err) {
-        this.log.warn({ gateway: gatewayId, err: (err as Error).message }, 'bad link message');
-        ws.send(encodeLinkMessage({ type: 'error', code: 'LINK_BAD_MESSAGE', message: (err as Error).message }));
-        return;
-      }
-      this.handle(session, msg);
-    });
+    ws.on('message', (data: Buffer) => this.onMessage(session, data));
     ws.on('close', () => this.gone(session));
     ws.on('error', (err) => this.log.warn({ gateway: gatewayId, err: err.message }, 'link socket error'));
   }
@@ -112,6 +150,39 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
   close(): void {
     clearInterval(this.sweep);
     for (const s of [...this.sessions.values()]) this.drop(s, 'centre shutting down');
+  }
+
+  private onMessage(s: GatewaySession, data: Buffer): void {
+    if (this.sessions.get(s.gatewayId) !== s) return;
+    s.lastSeen = Date.now();
+    if (!this.takeToken(s)) return;
+    let msg: LinkMessage;
+    try {
+      msg = parseLinkMessage(data);
+    } catch (err) {
+      this.log.warn({ gateway: s.gatewayId, err: (err as Error).message }, 'bad link message');
+      s.ws.send(encodeLinkMessage({ type: 'error', code: 'LINK_BAD_MESSAGE', message: (err as Error).message }));
+      return;
+    }
+    this.handle(s, msg);
+  }
+
+  /** Token bucket: a gateway over its rate has messages dropped; one that keeps flooding is cut. */
+  private takeToken(s: GatewaySession): boolean {
+    const now = Date.now();
+    const capacity = this.rate * 4;
+    s.tokens = Math.min(capacity, s.tokens + ((now - s.tokensAt) / 1000) * this.rate);
+    s.tokensAt = now;
+    if (s.tokens >= 1) {
+      s.tokens -= 1;
+      s.dropped = 0;
+      return true;
+    }
+    s.dropped++;
+    this.opts.onDropped?.();
+    if (s.dropped === 1) this.log.warn({ gateway: s.gatewayId }, 'gateway exceeds its link message rate; dropping messages');
+    if (s.dropped > capacity) this.drop(s, 'message flood');
+    return false;
   }
 
   private handle(s: GatewaySession, msg: LinkMessage): void {
@@ -124,19 +195,18 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
           return;
         }
         const refused = this.cameras.replaceInventory(s.gatewayId, msg.cameras);
-        if (refused.length > 0) this.log.warn({ gateway: s.gatewayId, cameras: refused }, 'camera ids already belong to another gateway; ignored');
+        if (refused.length > 0) this.log.warn({ gateway: s.gatewayId, cameras: refused }, 'camera ids collide with another gateway\'s public ids; ignored');
         this.emit('cameras');
         return;
       }
       case 'camera.state':
         if (this.cameras.upsert(s.gatewayId, msg.camera)) this.emit('cameras');
-        else this.log.warn({ gateway: s.gatewayId, camera: msg.camera.id }, 'camera id belongs to another gateway; state ignored');
         return;
       case 'stream.offer':
-        void this.fanout?.onOffer(s.gatewayId, msg.streamId, msg.sdp);
+        this.emit('offer', s.gatewayId, msg.streamId, msg.sdp);
         return;
       case 'stream.ended':
-        this.fanout?.onStreamEnded(s.gatewayId, msg.streamId, msg.reason);
+        this.emit('streamEnded', s.gatewayId, msg.streamId, msg.reason);
         return;
       case 'ping':
         s.ws.send(encodeLinkMessage({ type: 'pong', t: msg.t }));
@@ -145,12 +215,26 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
         return;
       case 'error':
         this.log.warn({ gateway: s.gatewayId, code: msg.code, message: msg.message }, 'gateway reported an error');
-        if (msg.streamId) this.fanout?.onStreamEnded(s.gatewayId, msg.streamId, msg.message);
+        if (msg.streamId) this.emit('streamEnded', s.gatewayId, msg.streamId, msg.message);
+        return;
+      case 'events':
+      case 'health':
+      case 'discover.result':
+      case 'check.result':
+      case 'camera.registered':
+      case 'camera.unregistered':
+      case 'request.failed':
+        this.log.debug({ gateway: s.gatewayId, type: msg.type }, 'link message not handled by this centre yet; ignored');
         return;
       case 'welcome':
       case 'stream.start':
       case 'stream.answer':
       case 'stream.stop':
+      case 'events.ack':
+      case 'discover':
+      case 'check':
+      case 'camera.register':
+      case 'camera.unregister':
         this.log.warn({ gateway: s.gatewayId, type: msg.type }, 'gateway sent a centre-only message');
         return;
       default:
@@ -178,8 +262,8 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
     if (this.sessions.get(s.gatewayId) !== s) return;
     this.sessions.delete(s.gatewayId);
     this.gateways.touch(s.gatewayId);
-    this.cameras.markGatewayOffline(s.gatewayId);
-    this.fanout?.onGatewayGone(s.gatewayId);
+    this.cameras.markGatewayOffline(s.gatewayId, 'gateway offline');
+    this.emit('gatewayGone', s.gatewayId);
     this.log.info({ gateway: s.gatewayId }, 'gateway disconnected');
     this.emit('cameras');
   }

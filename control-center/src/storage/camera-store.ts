@@ -1,8 +1,12 @@
 import type { CameraInventory, CameraState } from '@schoolcam/protocol/link/link-messages';
+import { publicCameraId } from '../cameras/camera-id';
 import type { Db } from './database';
 
 export interface CameraRecord {
+  /** Public id, `<gatewayId>:<localId>` (see camera-id.ts). */
   id: string;
+  /** The id the gateway knows the camera by. */
+  localId: string;
   gatewayId: string;
   schoolId: string;
   name: string;
@@ -13,55 +17,57 @@ export interface CameraRecord {
   updatedAt: number;
 }
 
+const SELECT = `SELECT c.public_id AS id, c.local_id AS localId, c.gateway_id AS gatewayId, g.school_id AS schoolId, c.name, c.state,
+  c.reason, c.width, c.height, c.updated_at AS updatedAt FROM cameras c JOIN gateways g ON g.id = c.gateway_id`;
+
 /** Owns the `cameras` table: what each gateway last reported about its cameras. */
 export class CameraStore {
   constructor(private readonly db: Db) {}
 
   /**
-   * Replaces a gateway's inventory: cameras it no longer reports are removed. Returns the ids
-   * refused because another gateway owns them.
+   * Replaces a gateway's inventory: cameras it no longer reports are removed. Returns the local
+   * ids refused (their public id is taken, which only a first-release gateway id containing
+   * `:` could cause).
    */
   replaceInventory(gatewayId: string, cameras: readonly CameraInventory[]): string[] {
     const now = Date.now();
     return this.db.transaction(() => {
       const ids = new Set(cameras.map((c) => c.id));
-      const existing = this.db.prepare('SELECT id FROM cameras WHERE gateway_id = ?').all(gatewayId) as { id: string }[];
-      for (const { id } of existing) if (!ids.has(id)) this.db.prepare('DELETE FROM cameras WHERE id = ? AND gateway_id = ?').run(id, gatewayId);
+      const existing = this.db.prepare('SELECT local_id AS id FROM cameras WHERE gateway_id = ?').all(gatewayId) as { id: string }[];
+      const remove = this.db.prepare('DELETE FROM cameras WHERE gateway_id = ? AND local_id = ?');
+      for (const { id } of existing) if (!ids.has(id)) remove.run(gatewayId, id);
       return cameras.filter((c) => !this.upsert(gatewayId, c, now)).map((c) => c.id);
     })();
   }
 
-  /**
-   * Records what a gateway reports about one of its cameras. Returns false, changing nothing,
-   * when the id belongs to another gateway's camera: one school can never take over, rename
-   * or mark offline another school's camera.
-   */
+  /** Records what a gateway reports about one of its own cameras (ids are local to it). */
   upsert(gatewayId: string, c: CameraInventory, now = Date.now()): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT INTO cameras (id, gateway_id, name, state, reason, width, height, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET name = excluded.name, state = excluded.state,
-           reason = excluded.reason, width = COALESCE(excluded.width, cameras.width),
-           height = COALESCE(excluded.height, cameras.height), updated_at = excluded.updated_at
-         WHERE cameras.gateway_id = excluded.gateway_id`,
-      )
-      .run(c.id, gatewayId, c.name, c.state, c.reason ?? null, c.width ?? null, c.height ?? null, now);
-    return result.changes > 0;
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO cameras (gateway_id, local_id, public_id, name, state, reason, width, height, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(gateway_id, local_id) DO UPDATE SET name = excluded.name, state = excluded.state,
+             reason = excluded.reason, width = COALESCE(excluded.width, cameras.width),
+             height = COALESCE(excluded.height, cameras.height), updated_at = excluded.updated_at`,
+        )
+        .run(gatewayId, c.id, publicCameraId(gatewayId, c.id), c.name, c.state, c.reason ?? null, c.width ?? null, c.height ?? null, now);
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+      throw err;
+    }
   }
 
-  /** Marks every camera of a gateway offline (its link went away). */
-  markGatewayOffline(gatewayId: string): void {
-    this.db.prepare(`UPDATE cameras SET state = 'offline', reason = 'gateway offline', updated_at = ? WHERE gateway_id = ?`).run(Date.now(), gatewayId);
+  /** Marks every camera of a gateway offline (its link went away, or it was revoked). */
+  markGatewayOffline(gatewayId: string, reason: string): void {
+    this.db.prepare(`UPDATE cameras SET state = 'offline', reason = ?, updated_at = ? WHERE gateway_id = ?`).run(reason, Date.now(), gatewayId);
   }
 
   list(): CameraRecord[] {
-    return this.db.prepare(`${SELECT} ORDER BY g.school_id, c.name`).all() as CameraRecord[];
+    return this.db.prepare(`${SELECT} ORDER BY g.school_id, c.name, c.public_id`).all() as CameraRecord[];
   }
 
   get(id: string): CameraRecord | undefined {
-    return this.db.prepare(`${SELECT} WHERE c.id = ?`).get(id) as CameraRecord | undefined;
+    return this.db.prepare(`${SELECT} WHERE c.public_id = ?`).get(id) as CameraRecord | undefined;
   }
 }
-
-const SELECT = `SELECT c.id, c.gateway_id AS gatewayId, g.school_id AS schoolId, c.name, c.state, c.reason, c.width, c.height,
-  c.updated_at AS updatedAt FROM cameras c JOIN gateways g ON g.id = c.gateway_id`;

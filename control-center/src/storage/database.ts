@@ -9,6 +9,7 @@ export type Db = Database.Database;
  * Append only: never edit a migration that has shipped.
  */
 const MIGRATIONS: readonly string[] = [
+  // v1 (first release): gateways with bootstrap secrets, cameras keyed by the gateway's own id.
   `CREATE TABLE gateways (
      id TEXT PRIMARY KEY,
      school_id TEXT NOT NULL,
@@ -28,7 +29,109 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE INDEX cameras_gateway ON cameras(gateway_id);`,
+
+  // v2: organisations, accounts, sessions, login lockout, the audit log; gateways gain
+  // enrolment and revocation; cameras are keyed per gateway (public id "<gateway>:<local id>").
+  // Carried over from v1: every gateway (its secret keeps working; it counts as enrolled),
+  // every camera (under its gateway-scoped id), and each school a gateway named, as a school
+  // organisation not yet placed in a town.
+  `CREATE TABLE orgs (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('region', 'town', 'school', 'police')),
+     name TEXT NOT NULL,
+     parent_id TEXT REFERENCES orgs(id),
+     created_at INTEGER NOT NULL
+   );
+   INSERT INTO orgs (id, kind, name, parent_id, created_at)
+     SELECT school_id, 'school', school_id, NULL, MIN(created_at) FROM gateways GROUP BY school_id;
+
+   CREATE TABLE gateways_v2 (
+     id TEXT PRIMARY KEY,
+     school_id TEXT NOT NULL REFERENCES orgs(id),
+     name TEXT NOT NULL,
+     secret_hash TEXT,
+     enrolment_hash TEXT UNIQUE,
+     enrolment_expires_at INTEGER,
+     enrolled_at INTEGER,
+     revoked_at INTEGER,
+     created_at INTEGER NOT NULL,
+     last_seen_at INTEGER
+   );
+   INSERT INTO gateways_v2 (id, school_id, name, secret_hash, enrolled_at, created_at, last_seen_at)
+     SELECT id, school_id, name, secret_hash, created_at, created_at, last_seen_at FROM gateways;
+
+   CREATE TABLE cameras_v2 (
+     gateway_id TEXT NOT NULL REFERENCES gateways_v2(id) ON DELETE CASCADE,
+     local_id TEXT NOT NULL,
+     public_id TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     state TEXT NOT NULL,
+     reason TEXT,
+     width INTEGER,
+     height INTEGER,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (gateway_id, local_id)
+   );
+   INSERT INTO cameras_v2 (gateway_id, local_id, public_id, name, state, reason, width, height, updated_at)
+     SELECT gateway_id, id, gateway_id || ':' || id, name, state, reason, width, height, updated_at FROM cameras;
+   DROP TABLE cameras;
+   DROP TABLE gateways;
+   ALTER TABLE gateways_v2 RENAME TO gateways;
+   ALTER TABLE cameras_v2 RENAME TO cameras;
+   CREATE INDEX gateways_school ON gateways(school_id);
+
+   CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     password_hash TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'police', 'school_it', 'auditor')),
+     org_id TEXT NOT NULL REFERENCES orgs(id),
+     totp_secret TEXT,
+     totp_last_step INTEGER,
+     disabled_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+
+   CREATE TABLE sessions (
+     id_hash TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     csrf_token TEXT NOT NULL,
+     address TEXT,
+     created_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX sessions_user ON sessions(user_id);
+
+   CREATE TABLE login_failures (
+     username TEXT PRIMARY KEY,
+     failures INTEGER NOT NULL,
+     window_start INTEGER NOT NULL,
+     locked_until INTEGER
+   );
+
+   CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     actor_user TEXT,
+     actor_role TEXT,
+     actor_org TEXT,
+     address TEXT,
+     camera_id TEXT,
+     school_id TEXT,
+     target TEXT,
+     detail TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX audit_at ON audit_log(at);`,
 ];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Opens (creating if needed) the centre's SQLite file in WAL mode and migrates it. */
 export function openDatabase(file: string): Db {
@@ -38,11 +141,22 @@ export function openDatabase(file: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    db.close();
+    throw new Error(`${file} has schema version ${current}, newer than this build (${MIGRATIONS.length}); refusing to open it`);
+  }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
+  return db;
+}
+
+/** Opens an existing centre database for reading only (audit verification, export): no migration, no writes. */
+export function openDatabaseReadOnly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
   return db;
 }

@@ -1,13 +1,17 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
+import type { EndCause } from '../access/revocation';
+import type { CameraView } from '../cameras/camera-view';
 
 /**
- * Browser ↔ centre signalling on `/api/view`. The centre offers (sendonly H.264),
- * the browser answers; ICE is not trickled. `tile` is the browser's own handle for one
- * video element, so one socket can drive a whole grid.
+ * Browser ↔ centre signalling on `/api/view`, declared once: the centre validates with these
+ * schemas and the page imports the types. The centre offers (sendonly H.264), the browser
+ * answers; ICE is not trickled. `tile` is the browser's own handle for one video element, so
+ * one socket can drive a whole grid.
  */
 const Tile = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
-const CameraId = Type.String({ minLength: 1, maxLength: 128 });
+const CameraId = Type.String({ minLength: 1, maxLength: 300 });
 
 export const ViewerRequest = Type.Union([
   Type.Object({ type: Type.Literal('watch'), tile: Tile, cameraId: CameraId }, { additionalProperties: false }),
@@ -16,22 +20,36 @@ export const ViewerRequest = Type.Union([
 ]);
 export type ViewerRequest = Static<typeof ViewerRequest>;
 
-export interface CameraView {
-  id: string;
-  name: string;
-  schoolId: string;
-  gatewayId: string;
-  state: string;
-  reason: string | null;
-  width: number | null;
-  height: number | null;
-}
+/** Every request type of the channel, read from the schema (the authorization matrix iterates it). */
+export const VIEWER_REQUEST_TYPES: readonly ViewerRequest['type'][] = ViewerRequest.anyOf.map((s) => s.properties.type.const);
+
+/** Codes a viewer request can be refused with. */
+export type ViewerErrorCode =
+  | 'BAD_MESSAGE'
+  | 'UNAUTHORIZED'
+  | 'SESSION_EXPIRED'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'TOO_MANY_TILES'
+  | 'TOO_MANY_VIEWERS'
+  | 'NO_OFFER'
+  | 'AUDIT_UNAVAILABLE'
+  | 'GATEWAY_OFFLINE'
+  | 'STREAM_ENDED'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
 
 export type ViewerEvent =
   | { type: 'cameras'; cameras: CameraView[] }
   | { type: 'offer'; tile: string; sdp: string }
-  | { type: 'ended'; tile: string; reason: string }
-  | { type: 'error'; tile?: string; code: string; message: string };
+  /** A live view ended; `cause` says why (typed), `reason` in words. */
+  | { type: 'ended'; tile: string; cause: EndCause; reason: string }
+  | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
+  /** The session is over (logout, expiry, account change); the socket closes next with code 4401. */
+  | { type: 'signed-out'; cause: EndCause; reason: string };
+
+/** WebSocket close code sent after `signed-out`. */
+export const CLOSE_SIGNED_OUT = 4401;
 
 const checker = TypeCompiler.Compile(ViewerRequest);
 export const MAX_VIEWER_MESSAGE_BYTES = 128 * 1024;
@@ -45,7 +63,5 @@ export function parseViewerRequest(raw: Buffer | string): ViewerRequest | string
   } catch {
     return 'message is not JSON';
   }
-  if (checker.Check(value)) return value;
-  const first = checker.Errors(value).First();
-  return first ? `${first.path || '/'} ${first.message}` : 'invalid message';
+  return firstSchemaError(checker, value) ?? (value as ViewerRequest);
 }

@@ -1,23 +1,15 @@
 import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
-import { type Lang, t } from './i18n';
+import type { EndCause } from '../../access/revocation';
+import type { ErrorBody, SessionBody } from '../../auth/auth-schemas';
+import type { CameraView } from '../../cameras/camera-view';
+import type { ViewerEvent, ViewerRequest } from '../../viewer/viewer-messages';
+import { type Lang, plural, t } from './i18n';
 
-/** Live page: a grid of every camera, each tile a WebRTC video relayed by the centre. */
-
-interface CameraView {
-  id: string;
-  name: string;
-  schoolId: string;
-  state: string;
-  reason: string | null;
-  width: number | null;
-  height: number | null;
-}
-
-type ServerEvent =
-  | { type: 'cameras'; cameras: CameraView[] }
-  | { type: 'offer'; tile: string; sdp: string }
-  | { type: 'ended'; tile: string; reason: string }
-  | { type: 'error'; tile?: string; code: string; message: string };
+/**
+ * Live page: sign in, then a grid of the cameras this account may watch, each tile a WebRTC
+ * video relayed by the centre. The browser↔centre messages and API bodies are the centre's
+ * own types (imported, never re-declared).
+ */
 
 /** Per-tile figures, exposed on `window.schoolcam` for operators' diagnostics and tests. */
 export interface TileStats {
@@ -33,13 +25,19 @@ export interface TileStats {
   barcodes: number;
 }
 
-const token = new URLSearchParams(location.search).get('token');
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
 const grid = document.getElementById('grid')!;
 const status = document.getElementById('status')!;
 const pageLabel = document.getElementById('page')!;
-/** Every camera the centre knows, in its order; the grid shows one page of them. */
+const loginForm = document.getElementById('login') as HTMLFormElement;
+const loginError = document.getElementById('login-error')!;
+const signedInBar = document.getElementById('signed-in')!;
+const whoami = document.getElementById('whoami')!;
+/** Every camera the centre lets this account watch live, in its order; the grid shows one page of them. */
 let cameraList: CameraView[] = [];
+/** Cameras visible to the account (live or health only); null until the centre sent the list. */
+let visibleCount: number | null = null;
+let session: SessionBody | null = null;
 let gridSize = 4;
 let page = 0;
 const tiles = new Map<string, Tile>();
@@ -171,7 +169,7 @@ class Tile {
   }
 }
 
-function send(msg: unknown): void {
+function send(msg: ViewerRequest): void {
   if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
@@ -204,45 +202,136 @@ function render(): void {
     }
   }
   pageLabel.textContent = `${page + 1} / ${pages}`;
-  status.textContent = cameraList.length === 0 ? t(lang, 'noCameras') : '';
+  if (!session || visibleCount === null) return;
+  status.textContent = cameraList.length > 0 ? '' : visibleCount > 0 ? plural(lang, 'noLive', visibleCount) : t(lang, 'noCameras');
 }
 
-function onEvent(ev: ServerEvent): void {
+/** Causes after which a tile does not try again by itself: access is gone, not just the stream. */
+const FINAL_CAUSES = new Set<EndCause['kind']>(['gateway_revoked', 'access_revoked', 'logout', 'session_expired', 'user_disabled', 'user_changed']);
+
+function onEvent(ev: ViewerEvent): void {
   switch (ev.type) {
     case 'cameras':
-      cameraList = ev.cameras;
+      visibleCount = ev.cameras.length;
+      cameraList = ev.cameras.filter((c) => c.live);
       render();
       return;
     case 'offer': {
-      const tile = [...tiles.values()].find((x) => x.handle === ev.tile);
+      const tile = tileByHandle(ev.tile);
       if (tile) void tile.onOffer(ev.sdp).catch((err: Error) => tile.ended(err.message));
       return;
     }
-    case 'ended':
-    case 'error': {
-      const tile = [...tiles.values()].find((x) => x.handle === ev.tile);
-      // A refused tile (the page holds too many) stays ended; anything else is retried.
-      if (tile) tile.ended(ev.type === 'ended' ? ev.reason : ev.message, !(ev.type === 'error' && ev.code === 'TOO_MANY_TILES'));
-      else if (ev.type === 'error') status.textContent = ev.message;
+    case 'ended': {
+      const tile = tileByHandle(ev.tile);
+      if (tile) tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
       return;
     }
+    case 'error': {
+      const tile = ev.tile === undefined ? undefined : tileByHandle(ev.tile);
+      // Refused for good (out of scope, not allowed, too many tiles): the tile stays ended.
+      const final = ev.code === 'NOT_FOUND' || ev.code === 'FORBIDDEN' || ev.code === 'TOO_MANY_TILES';
+      if (tile) {
+        tile.ended(ev.message, !final);
+        if (final) tile.setState('refused');
+      } else status.textContent = ev.message;
+      return;
+    }
+    case 'signed-out':
+      signedOut(ev.cause.kind === 'logout' ? 'login.signedOut' : 'login.expired');
+      return;
   }
+}
+
+function tileByHandle(handle: string): Tile | undefined {
+  return [...tiles.values()].find((x) => x.handle === handle);
 }
 
 function connect(): void {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  ws = new WebSocket(`${proto}//${location.host}/api/view?token=${encodeURIComponent(token ?? '')}`);
-  ws.onopen = () => {
+  // The session cookie goes with the upgrade; the centre checks it and the page's Origin.
+  const socket = new WebSocket(`${proto}//${location.host}/api/view`);
+  ws = socket;
+  socket.onopen = () => {
     status.textContent = '';
     for (const tile of tiles.values()) tile.open();
   };
-  ws.onmessage = (m) => onEvent(JSON.parse(m.data as string) as ServerEvent);
-  ws.onclose = () => {
-    status.textContent = t(lang, 'disconnected');
+  socket.onmessage = (m) => onEvent(JSON.parse(m.data as string) as ViewerEvent);
+  socket.onclose = () => {
+    if (ws !== socket) return;
+    ws = undefined;
     for (const tile of tiles.values()) tile.close();
-    setTimeout(connect, 2000);
+    if (!session) return;
+    status.textContent = t(lang, 'disconnected');
+    // Back when the centre is: with the session still valid, reconnect; else ask to sign in.
+    setTimeout(() => void resume(), 2000);
   };
 }
+
+async function resume(): Promise<void> {
+  const res = await fetch('/api/session').catch(() => undefined);
+  if (!res) {
+    setTimeout(() => void resume(), 2000);
+    return;
+  }
+  if (res.ok) signedIn((await res.json()) as SessionBody);
+  else signedOut(session ? 'login.expired' : undefined);
+}
+
+function signedIn(body: SessionBody): void {
+  session = body;
+  loginForm.hidden = true;
+  signedInBar.hidden = false;
+  whoami.textContent = `${body.user.username} (${body.user.role}, ${body.user.org})`;
+  loginError.textContent = '';
+  if (!ws) connect();
+}
+
+function signedOut(messageKey?: string): void {
+  session = null;
+  visibleCount = null;
+  cameraList = [];
+  const socket = ws;
+  ws = undefined;
+  socket?.close();
+  for (const tile of tiles.values()) {
+    tile.close();
+    tile.el.remove();
+  }
+  tiles.clear();
+  signedInBar.hidden = true;
+  loginForm.hidden = false;
+  status.textContent = '';
+  loginError.textContent = messageKey ? t(lang, messageKey) : '';
+}
+
+loginForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const data = new FormData(loginForm);
+  const field = (name: string): string => {
+    const v = data.get(name);
+    return typeof v === 'string' ? v : '';
+  };
+  const totp = field('totp').trim();
+  const body = { username: field('username'), password: field('password'), ...(totp ? { totp } : {}) };
+  void (async () => {
+    const res = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => undefined);
+    if (res?.ok) {
+      (loginForm.elements.namedItem('password') as HTMLInputElement).value = '';
+      (loginForm.elements.namedItem('totp') as HTMLInputElement).value = '';
+      signedIn((await res.json()) as SessionBody);
+      return;
+    }
+    const err = res ? ((await res.json().catch(() => ({}))) as Partial<ErrorBody>) : {};
+    const key =
+      err.error === 'TOTP_REQUIRED' ? 'login.totp' : err.error === 'TOTP_NOT_SET_UP' ? 'login.totpSetup' : res?.status === 429 ? 'login.locked' : res?.status === 401 ? 'login.bad' : 'login.failed';
+    loginError.textContent = t(lang, key);
+  })();
+});
+
+document.getElementById('logout')!.onclick = () => {
+  const csrf = session?.csrfToken ?? '';
+  void fetch('/api/session', { method: 'DELETE', headers: { 'x-csrf-token': csrf } }).finally(() => signedOut('login.signedOut'));
+};
 
 function applyLang(): void {
   document.documentElement.lang = lang;
@@ -275,10 +364,18 @@ document.getElementById('lang')!.onclick = () => {
 
 declare global {
   interface Window {
-    schoolcam: { tiles(): TileStats[]; unwatch(cameraId: string): void; watch(cameraId: string): void; inbound(cameraId: string): Promise<Record<string, unknown> | null> };
+    schoolcam: {
+      tiles(): TileStats[];
+      unwatch(cameraId: string): void;
+      watch(cameraId: string): void;
+      inbound(cameraId: string): Promise<Record<string, unknown> | null>;
+      /** Who is signed in, and whether the centre has sent this account's camera list yet. */
+      session(): { user: SessionBody['user'] | null; camerasReceived: boolean; liveCameras: number; visibleCameras: number };
+    };
   }
 }
 window.schoolcam = {
+  session: () => ({ user: session?.user ?? null, camerasReceived: visibleCount !== null, liveCameras: cameraList.length, visibleCameras: visibleCount ?? 0 }),
   tiles: () => [...tiles.values()].map((x) => ({ ...x.stats, latencies: [...x.stats.latencies] })),
   unwatch: (id) => {
     const tile = tiles.get(id);
@@ -301,5 +398,4 @@ window.schoolcam = {
 
 applyLang();
 setGrid(gridSize);
-if (!token) status.textContent = t(lang, 'noToken');
-else connect();
+void resume();

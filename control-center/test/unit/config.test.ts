@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadCenterConfig, resolveCenterConfig } from '../../src/config';
+import { LOG_REDACT } from '../../src/logging';
+
+describe('centre config', () => {
+  it('fills every section\'s defaults and lets one field of a section be given alone', () => {
+    const c = resolveCenterConfig({ session: { idleMinutes: 5 } });
+    expect(c.session).toEqual({ idleMinutes: 5, absoluteMinutes: 720 });
+    expect(c.limits.tilesPerSocket).toBe(32);
+    expect(c.totpRequiredFor).toEqual([]);
+    expect(Object.isFrozen(c.session)).toBe(true);
+  });
+
+  it('rejects unknown keys and wrong values with the path', () => {
+    expect(() => resolveCenterConfig({ nonsense: 1 } as never)).toThrow('/nonsense Unexpected property');
+    expect(() => resolveCenterConfig({ limits: { tilesPerSocket: 0 } })).toThrow(/\/limits\/tilesPerSocket/);
+    expect(() => resolveCenterConfig({ totpRequiredFor: ['janitor'] } as never)).toThrow(/totpRequiredFor/);
+  });
+
+  it('says what replaced the first release\'s shared token and plaintext gateway secrets', () => {
+    expect(() => resolveCenterConfig({ viewerToken: 'x'.repeat(20) } as never)).toThrow(/own accounts/);
+    expect(() => resolveCenterConfig({ gateways: [] } as never)).toThrow(/enrols/);
+  });
+
+  it('layers the environment over the file', () => {
+    const c = loadCenterConfig(undefined, { SCHOOLCAM_CENTER_PORT: '9001', SCHOOLCAM_METRICS_TOKEN: 'm'.repeat(20), SCHOOLCAM_DATA_DIR: '/var/lib/schoolcam' });
+    expect([c.port, c.metrics.token, c.dataDir]).toEqual([9001, 'm'.repeat(20), '/var/lib/schoolcam']);
+  });
+});
+
+describe('log redaction', () => {
+  it('never writes passwords, tokens, secrets, cookies or one-time codes', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = pino({ redact: LOG_REDACT }, sink);
+    log.info({ password: 'hunter2hunter2', body: { password: 'p4ssw0rd-x', totp: '123456', token: 'enrol-token', secret: 'gw-secret' } }, 'sign-in');
+    log.info({ req: { headers: { cookie: 'schoolcam_session=abc', authorization: 'Bearer xyz', 'x-csrf-token': 'csrf-1' } } }, 'request');
+    const all = lines.join('');
+    for (const s of ['hunter2hunter2', 'p4ssw0rd-x', '123456', 'enrol-token', 'gw-secret', 'schoolcam_session=abc', 'Bearer xyz', 'csrf-1']) expect(all).not.toContain(s);
+    expect(all).toContain('[redacted]');
+  });
+});

@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { type Stack, type StackOptions, startStack } from '../demo/demo-stack';
+import { type Browser, launchChromium } from './chromium';
+
+/**
+ * The demo stack and a Chromium for one test file: started before its first test, stopped
+ * (and its data directory removed) after its last. Read `stack` and `browser` inside tests.
+ */
+export function stackForSuite(opts: Omit<StackOptions, 'dataDir'>): { readonly stack: Stack; readonly browser: Browser } {
+  const state: { stack?: Stack; browser?: Browser; dataDir?: string } = {};
+  beforeAll(async () => {
+    state.dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
+    state.stack = await startStack({ ...opts, dataDir: state.dataDir });
+    state.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.stack?.stop();
+    if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
+  });
+  return {
+    get stack() {
+      return state.stack!;
+    },
+    get browser() {
+      return state.browser!;
+    },
+  };
+}

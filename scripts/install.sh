@@ -8,13 +8,16 @@
 #                                                 # outside it is touched, nothing is started
 #
 # Puts in place (paths under --root):
-#   /opt/schoolcam/                                   the app (sources and node_modules), replaced
-#                                                     whole on every install: upgrades are clean
+#   /opt/schoolcam/                                   the app (sources, node_modules, config/
+#                                                     examples), replaced whole on every install:
+#                                                     upgrades are clean
 #   /etc/systemd/system/schoolcam-{gateway,centre}.service   enabled: they start at boot
-#   /etc/schoolcam/{gateway,centre}.yaml              from config/*.example.yaml, mode 0600, only
-#                                                     when absent: an upgrade keeps the config
-# Data (SQLite) lives in /var/lib/schoolcam-*, made by systemd (StateDirectory) and never touched
-# here. On a running system an upgrade restarts the services that were running.
+#   /etc/schoolcam/centre.yaml                        from config/centre.example.yaml, mode 0600,
+#                                                     only when absent: an upgrade keeps it
+# A gateway's /etc/schoolcam/gateway.yaml and gateway.secret are written by its enrolment
+# (printed below); its unit does not start before. Data (SQLite) lives in /var/lib/schoolcam-*,
+# made by systemd (StateDirectory) and never touched here. On a running system an upgrade
+# restarts the services that were running.
 set -euo pipefail
 
 usage() {
@@ -72,7 +75,7 @@ OLD="$DEST.old.$$"
 trap 'rm -rf "$STAGE" "$OLD"' EXIT
 mkdir -p "$STAGE"
 (cd "$SRC" && tar -cf - --exclude=protocol/test --exclude=gateway/test --exclude=control-center/test --exclude=node_modules/.cache --exclude=node_modules/.vite \
-  README.md package.json package-lock.json tsconfig.base.json protocol gateway control-center node_modules) | tar -xf - -C "$STAGE"
+  README.md package.json package-lock.json tsconfig.base.json config protocol gateway control-center node_modules) | tar -xf - -C "$STAGE"
 # Workspaces that are not installed (the simulator, the tests) would be dangling links.
 rm -f "$STAGE/node_modules/@schoolcam/device-sim" "$STAGE/node_modules/@schoolcam/tests"
 chmod -R go-w "$STAGE"
@@ -93,9 +96,9 @@ for part in $WHAT; do
   conf="$ROOT/etc/schoolcam/$part.yaml"
   if [ -e "$conf" ]; then
     echo "kept the existing configuration $conf"
-  else
-    install -m 0600 "$SRC/config/$part.example.yaml" "$conf"
-    echo "wrote $conf from config/$part.example.yaml: edit it before starting $unit"
+  elif [ "$part" = centre ]; then
+    install -m 0600 "$SRC/config/centre.example.yaml" "$conf"
+    echo "wrote $conf from config/centre.example.yaml: read it before starting $unit"
   fi
 done
 
@@ -105,4 +108,16 @@ if [ "$ROOT" = / ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl try-restart "${UNITS[@]}"
 fi
-for unit in "${UNITS[@]}"; do echo "$unit: start with systemctl start ${unit%.service}, logs with journalctl -u ${unit%.service}"; done
+CLI="cd ${PREFIX%/} && sudo npm run"
+for part in $WHAT; do
+  if [ "$part" = centre ]; then
+    echo "centre: the first time, add the region and an admin, then start it:"
+    echo "  $CLI center -- orgs import config/region.kvk.yaml --config /etc/schoolcam/centre.yaml"
+    echo "  $CLI center -- users add --username admin --role admin --org kvk --password-stdin --config /etc/schoolcam/centre.yaml"
+    echo "  sudo systemctl start schoolcam-centre; journalctl -u schoolcam-centre"
+  else
+    echo "gateway: enrol it with the token an admin got when creating it in the centre, then start it:"
+    echo "  $CLI gateway -- enroll <centre-url> <token> --config /etc/schoolcam/gateway.yaml"
+    echo "  sudo systemctl start schoolcam-gateway; journalctl -u schoolcam-gateway"
+  fi
+done

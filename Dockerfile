@@ -7,10 +7,15 @@
 #     -v /etc/schoolcam/centre.yaml:/etc/schoolcam/centre.yaml:ro \
 #     -v schoolcam-centre:/var/lib/schoolcam-centre schoolcam-centre
 #
+#   docker exec -i schoolcam-centre node --import /opt/schoolcam/node_modules/tsx/dist/loader.mjs \
+#     /opt/schoolcam/control-center/src/cli.ts orgs import /opt/schoolcam/config/region.kvk.yaml
+#   docker exec -i schoolcam-centre node --import /opt/schoolcam/node_modules/tsx/dist/loader.mjs \
+#     /opt/schoolcam/control-center/src/cli.ts users add --username admin --role admin --org kvk --password-stdin
+#
 # --network host: WebRTC sends video to viewers from UDP ports chosen at run time, which a
-# port-mapped bridge network cannot publish. The configuration (config/centre.example.yaml)
-# is mounted, never baked in: it holds secrets. The volume keeps the SQLite database across
-# upgrades (a new image migrates it on start).
+# port-mapped bridge network cannot publish. The configuration (config/centre.example.yaml) is
+# mounted, not baked in. The volume keeps the SQLite database across upgrades (a new image
+# migrates it on start); the first time, add the region and an admin as above.
 
 FROM node:24-bookworm-slim AS build
 # better-sqlite3 12 is compiled here against the image's own Node headers: nothing is
@@ -29,6 +34,7 @@ COPY tests/package.json tests/
 RUN npm ci --no-audit --no-fund
 COPY protocol/ protocol/
 COPY control-center/ control-center/
+COPY config/ config/
 # Only the centre and the library it builds on are shipped.
 RUN rm -rf protocol/test control-center/test device-sim tests node_modules/@schoolcam/device-sim node_modules/@schoolcam/tests
 
@@ -39,10 +45,11 @@ RUN mkdir -p /var/lib/schoolcam-centre && chown node:node /var/lib/schoolcam-cen
 USER node
 WORKDIR /var/lib/schoolcam-centre
 VOLUME /var/lib/schoolcam-centre
-# Listen on every interface of the container, on the port the health check asks.
-ENV SCHOOLCAM_CENTER_HOST=0.0.0.0 SCHOOLCAM_CENTER_PORT=8080
+# Listen on every interface of the container, on the port the health check knocks at (HTTP or
+# HTTPS alike), with the database in the volume whatever the config's dataDir says.
+ENV SCHOOLCAM_CENTER_HOST=0.0.0.0 SCHOOLCAM_CENTER_PORT=8080 SCHOOLCAM_DATA_DIR=/var/lib/schoolcam-centre
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.SCHOOLCAM_CENTER_PORT + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "require('node:net').connect(Number(process.env.SCHOOLCAM_CENTER_PORT), '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
 # node handles SIGTERM itself (the centre closes its links and the database), so docker stop is clean.
 CMD ["node", "--import", "/opt/schoolcam/node_modules/tsx/dist/loader.mjs", "/opt/schoolcam/control-center/src/cli.ts", "--config", "/etc/schoolcam/centre.yaml"]

@@ -8,7 +8,7 @@
 #                                                 # outside it is touched, nothing is started
 #
 # Puts in place (paths under --root):
-#   /opt/schoolcam/                                   the app (sources, node_modules, config/
+#   /opt/schoolcam/                                   the app (sources, runtime node_modules, config/
 #                                                     examples), replaced whole on every install:
 #                                                     upgrades are clean
 #   /etc/systemd/system/schoolcam-{gateway,centre}.service   enabled: they start at boot
@@ -74,10 +74,38 @@ STAGE="$DEST.new.$$"
 OLD="$DEST.old.$$"
 trap 'rm -rf "$STAGE" "$OLD"' EXIT
 mkdir -p "$STAGE"
-(cd "$SRC" && tar -cf - --exclude=protocol/test --exclude=gateway/test --exclude=control-center/test --exclude=node_modules/.cache --exclude=node_modules/.vite \
-  README.md package.json package-lock.json tsconfig.base.json config protocol gateway control-center node_modules) | tar -xf - -C "$STAGE"
-# Workspaces that are not installed (the simulator, the tests) would be dangling links.
-rm -f "$STAGE/node_modules/@schoolcam/device-sim" "$STAGE/node_modules/@schoolcam/tests"
+# Only what runs: the packages package-lock.json does not mark as development-only, plus tsx
+# (the TypeScript loader the units start with) and what it needs; no test tools, no compilers.
+RUNTIME="$STAGE.files"
+(cd "$SRC" && "$NODE" -e '
+  const { existsSync } = require("node:fs");
+  const lock = require("./package-lock.json").packages;
+  const installed = new Set(["protocol", "gateway", "control-center"]);
+  const keep = new Set();
+  for (const [path, p] of Object.entries(lock)) {
+    if (!path.startsWith("node_modules/")) continue;
+    if (p.link ? installed.has(p.resolved) : !p.dev) keep.add(path);
+  }
+  // The dependency closure of tsx, found the way node resolves: nearest node_modules upwards.
+  const todo = ["node_modules/tsx"];
+  while (todo.length > 0) {
+    const path = todo.pop();
+    if (keep.has(path) && path !== "node_modules/tsx") continue;
+    keep.add(path);
+    for (const dep of Object.keys({ ...lock[path].dependencies, ...lock[path].optionalDependencies })) {
+      for (let base = path; ; base = base.slice(0, Math.max(0, base.lastIndexOf("/node_modules/")))) {
+        const candidate = `${base}/node_modules/${dep}`.replace(/^\//, "");
+        if (lock[candidate]) { todo.push(candidate); break; }
+        if (base === "") break;
+      }
+    }
+  }
+  console.log([...keep].filter((p) => existsSync(p)).sort().join("\n"));
+' >"$RUNTIME")
+(cd "$SRC" && tar -cf - --exclude=protocol/test --exclude=gateway/test --exclude=control-center/test \
+  README.md package.json package-lock.json tsconfig.base.json config protocol gateway control-center node_modules/.bin \
+  --files-from="$RUNTIME") | tar -xf - -C "$STAGE"
+rm -f "$RUNTIME"
 chmod -R go-w "$STAGE"
 chmod 755 "$STAGE"
 if [ -e "$DEST" ]; then mv "$DEST" "$OLD"; fi

@@ -119,8 +119,8 @@ export class Gateway {
           const cam = registry.get(req.cameraId);
           if (!cam) return Promise.reject(new GatewayError('NOT_FOUND', `no camera ${req.cameraId} on this gateway`));
           if (!cam.onvif) return Promise.reject(new GatewayError('UNSUPPORTED', 'a plain RTSP camera has no snapshot service; register it through ONVIF for snapshots'));
-          const { xaddr, username, password, profile } = cam.onvif;
-          return fetchCameraSnapshot({ xaddr, username, password, profile: req.profile ?? profile, allowBasicAuth: cam.allowBasicAuth });
+          const { xaddr, username, password } = cam.onvif;
+          return fetchCameraSnapshot({ xaddr, username, password, profile: req.profile ?? 'main', allowBasicAuth: cam.allowBasicAuth });
         },
         registryChanged: () => this.reconcile(),
         inventory: (id) => this.cameras.get(id)?.inventory(),

@@ -184,12 +184,16 @@ export class CameraRegistration {
   }
 }
 
-/** A URL as it may be recorded: without a user name or password in it. */
+/** Query parameters some cameras take credentials in (`rtsp://…/Streaming?user=admin&password=…`). */
+const CREDENTIAL_PARAM = /^(user|username|usr|login|pass|passwd|password|pwd|token|auth|key|secret)$/i;
+
+/** A URL as it may be recorded: without a user name, password or credential parameter in it. */
 export function withoutCredentials(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';
     u.password = '';
+    for (const key of [...u.searchParams.keys()]) if (CREDENTIAL_PARAM.test(key)) u.searchParams.delete(key);
     return u.toString();
   } catch {
     return '(not a URL)';

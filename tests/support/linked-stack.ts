@@ -12,7 +12,7 @@ import type { CenterConfigInput } from '../../control-center/src/config';
 import { ControlCenter } from '../../control-center/src/server';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { Gateway, type GatewayOptions } from '../../gateway/src/gateway';
-import { type Account, ROOT, createAndEnrolGateway, seedCentre } from './centre-bootstrap';
+import { type Account, ROOT, createAndEnrolGateway, schoolAccounts, seedCentre } from './centre-bootstrap';
 import { TcpProxy } from './tcp-proxy';
 
 export interface LinkedStack {
@@ -54,9 +54,7 @@ export async function startLinkedStack(opts: { cameras: number; gatewayCameras?:
   const sims = fleet.info().cameras;
   const schoolId = sims[0].school;
   const accounts = {
-    admin: { role: 'admin', username: 'admin', password: 'admin-password-1', org: 'kvk' },
-    operator: { role: 'operator', username: 'operator', password: 'operator-password-1', org: 'kvk' },
-    it: { role: 'school_it', username: 'it-school', password: 'school-it-password-1', org: schoolId },
+    ...schoolAccounts(schoolId),
     otherIt: { role: 'school_it', username: 'it-other', password: 'school-it-password-2', org: schoolId === 'gym-cheb' ? 'zs-sokolov' : 'gym-cheb' },
   } satisfies LinkedStack['accounts'];
   await seedCentre(dataDir, Object.values(accounts));

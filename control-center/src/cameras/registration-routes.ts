@@ -41,6 +41,8 @@ const Facts = {
 };
 
 const GatewayChoice = { gatewayId: Type.Optional(GatewayId) };
+/** The camera's login, when it needs one. */
+const Login = { username: Type.Optional(Secret), password: Type.Optional(Secret) };
 
 const DiscoverBody = Type.Object(
   {
@@ -52,8 +54,7 @@ const DiscoverBody = Type.Object(
     /** false: directed probes to `range` only. Default true. */
     multicast: Type.Optional(Type.Boolean()),
     /** With credentials, each camera found is asked for its video profiles. */
-    username: Type.Optional(Secret),
-    password: Type.Optional(Secret),
+    ...Login,
     timeoutMs: Type.Optional(Type.Integer({ minimum: 200, maximum: 30_000 })),
   },
   { additionalProperties: false },
@@ -64,8 +65,7 @@ const CheckBody = Type.Object(
     ...GatewayChoice,
     /** `rtsp://…` or the camera's ONVIF device service `http(s)://…/onvif/device_service`. */
     url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^(rtsp|https?)://\\S+$' }),
-    username: Type.Optional(Secret),
-    password: Type.Optional(Secret),
+    ...Login,
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 60_000 })),
   },
   { additionalProperties: false },
@@ -87,7 +87,7 @@ const RegisterBody = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    rtsp: Type.Optional(Type.Object({ url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^rtsp://\\S+$' }), username: Type.Optional(Secret), password: Type.Optional(Secret) }, { additionalProperties: false })),
+    rtsp: Type.Optional(Type.Object({ url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^rtsp://\\S+$' }), ...Login }, { additionalProperties: false })),
     transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
     allowBasicAuth: Type.Optional(Type.Boolean()),
     ...Facts,

@@ -146,13 +146,17 @@ export class CentreFixture {
 
   /**
    * Enrols a gateway, connects it and reports cameras (local ids); resolves once the centre lists
-   * them. It answers the centre's requests as a gateway whose cameras all work ({@link fakeReply})
-   * unless `answer` is false.
+   * them. It pings, and answers the centre's requests as a gateway whose cameras all work
+   * ({@link fakeReply}) unless `answer` is false.
    */
   async connectGateway(admin: CentreClient, id: string, schoolId: string, localIds: string[], answer = true): Promise<FakeGateway> {
     const secret = await this.enrol(admin, id, schoolId);
     const link = await this.dial(id, secret);
     if (typeof link === 'number') throw new Error(`link refused: ${link}`);
+    // Pings as a gateway does, so the centre does not drop it as silent however long a test runs.
+    const heartbeat = setInterval(() => link.ws.readyState === link.ws.OPEN && link.send({ type: 'ping', t: Date.now() }), 2000);
+    heartbeat.unref();
+    link.ws.once('close', () => clearInterval(heartbeat));
     if (answer) {
       link.ws.on('message', (d: Buffer) => {
         const reply = fakeReply(parseLinkMessage(d));

@@ -1,28 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AlarmStore, type AlarmRecord, type StoredEvent } from '../../src/storage/alarm-store';
+import { AlarmStore, type StoredEvent } from '../../src/storage/alarm-store';
 import { type Db, openDatabase } from '../../src/storage/database';
+import { alarmRecord } from './fakes';
 
 let db: Db;
 let store: AlarmStore;
 
-const alarm = (id: string, fields: Partial<AlarmRecord> = {}): AlarmRecord => ({
-  id,
-  kind: 'motion',
-  gatewayId: 'gw-sok',
-  cameraId: 'gw-sok:vchod',
-  schoolId: 'zs-sokolov',
-  raisedAt: 1000,
-  receivedAt: 1000,
-  lastAt: 1000,
-  occurrences: 1,
-  active: true,
-  clearedAt: null,
-  reason: null,
-  ackedBy: null,
-  ackedAt: null,
-  ackNote: null,
-  ...fields,
-});
+const alarm = alarmRecord;
 const event = (id: string, seq: number, fields: Partial<StoredEvent> = {}): StoredEvent => ({
   id,
   gatewayId: 'gw-sok',

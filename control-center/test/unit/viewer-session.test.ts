@@ -7,7 +7,7 @@ import type { CameraEntry } from '../../src/cameras/camera-catalogue';
 import type { AlarmRecord } from '../../src/storage/alarm-store';
 import { LiveViews } from '../../src/viewer/live-views';
 import { ViewerSession } from '../../src/viewer/viewer-session';
-import { FakeAudit, FakeFanout, FakeSocket, flush, silent } from './fakes';
+import { FakeAudit, FakeFanout, FakeSocket, alarmRecord, flush, silent } from './fakes';
 
 const camera = (local: string, gatewayId: string, schoolId: string): CameraEntry => ({
   id: `${gatewayId}:${local}`,
@@ -176,23 +176,8 @@ describe('viewer session keepalive', () => {
   });
 
   it('pushes an alarm only when the account may see it, named by its camera, and re-checks the session at each push', () => {
-    const alarm = (cameraId: string | null, schoolId: string): AlarmRecord => ({
-      id: `a-${cameraId ?? schoolId}`,
-      kind: cameraId ? 'motion' : 'gateway_offline',
-      gatewayId: cameraId?.split(':')[0] ?? 'gw-cheb',
-      cameraId,
-      schoolId,
-      raisedAt: 1000,
-      receivedAt: 1100,
-      lastAt: 1000,
-      occurrences: 1,
-      active: true,
-      clearedAt: null,
-      reason: null,
-      ackedBy: null,
-      ackedAt: null,
-      ackNote: null,
-    });
+    const alarm = (cameraId: string | null, schoolId: string): AlarmRecord =>
+      alarmRecord(`a-${cameraId ?? schoolId}`, { kind: cameraId ? 'motion' : 'gateway_offline', gatewayId: cameraId?.split(':')[0] ?? 'gw-cheb', cameraId, schoolId });
     viewer.sendAlarm(alarm('gw-sok:vchod', 'zs-sokolov'), 'raised');
     viewer.sendAlarm(alarm('gw-cheb:vchod', 'gym-cheb'), 'raised');
     viewer.sendAlarm(alarm(null, 'gym-cheb'), 'raised');

@@ -241,8 +241,14 @@ export class AlarmService extends EventEmitter<{ change: [alarm: AlarmRecord, ch
     return latest.id;
   }
 
+  /**
+   * Tells listeners, once per alarm and batch: its final state, as `raised` when the batch raised
+   * it (a backlog of thousands of events after a long link cut makes a few pushes, not thousands).
+   */
   private publish(changes: readonly [AlarmRecord, AlarmChange][]): void {
-    for (const [alarm, change] of changes) this.emit('change', alarm, change);
+    const last = new Map<string, [AlarmRecord, AlarmChange]>();
+    for (const [alarm, change] of changes) last.set(alarm.id, [alarm, last.get(alarm.id)?.[1] === 'raised' ? 'raised' : change]);
+    for (const [alarm, change] of last.values()) this.emit('change', alarm, change);
   }
 }
 

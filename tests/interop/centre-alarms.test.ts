@@ -24,9 +24,14 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** The gateway is linked and camera `i` has its ONVIF event subscription. */
+/** The gateway is linked, the centre knows its cameras, and camera `i` has its ONVIF event subscription. */
 async function ready(i: number): Promise<void> {
   await waitUntil(() => stack.centre.stats().gatewaysOnline === 1 && stack.fleet.cameras[i].onvif.faultState().subscriptions > 0, 'the gateway linked and subscribed to events', 20_000);
+  const admin = await stack.signIn('admin');
+  await waitUntil(
+    async () => (await admin.get<{ cameras: CameraView[] }>('/api/cameras')).body.cameras.filter((c) => c.health !== null).length === stack.sims.length,
+    'the centre to know every camera and its health',
+  );
 }
 const alarmsOf = async (client: CentreClient, cameraId: string, state = 'all'): Promise<AlarmView[]> =>
   (await client.get<{ alarms: AlarmView[] }>(`/api/alarms?state=${state}&cameraId=${encodeURIComponent(cameraId)}`)).body.alarms;
@@ -87,11 +92,15 @@ describe('alarms and health through the real gateway and centre', () => {
     await ready(1);
     // The centre restarts while the network keeps the gateway out: it backs off meanwhile, as after any outage.
     stack.proxy.cut();
-    await stack.restartCentre();
-    const admin = await stack.signIn('admin');
+    let admin: CentreClient;
+    try {
+      await stack.restartCentre();
+      admin = await stack.signIn('admin');
+      expect((await admin.get<{ cameras: CameraView[] }>('/api/cameras')).body.cameras.map((c) => [c.state, c.health])).toEqual(stack.sims.map(() => ['unknown', null]));
+    } finally {
+      stack.proxy.restore();
+    }
     const cameras = async (): Promise<CameraView[]> => (await admin.get<{ cameras: CameraView[] }>('/api/cameras')).body.cameras;
-    expect((await cameras()).map((c) => [c.state, c.health])).toEqual(stack.sims.map(() => ['unknown', null]));
-    stack.proxy.restore();
     const back = await waitUntil(() => stack.centre.stats().gatewaysOnline === 1, 'the gateway to reconnect', 15_000, 10);
     expect(back).toBeLessThanOrEqual(5000);
     await waitUntil(async () => (await cameras()).every((c) => c.state !== 'unknown' && c.health !== null), 'every camera reported again');

@@ -18,7 +18,7 @@ import { cameraRoutes } from './cameras/camera-routes';
 import { registrationRoutes } from './cameras/registration-routes';
 import { CameraRegistration } from './cameras/registration-service';
 import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from './config';
-import { Fanout } from './fanout/fanout';
+import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
 import { gatewayRoutes } from './gateways/gateway-routes';
 import { healthRoutes } from './health/health-routes';
@@ -51,6 +51,8 @@ import { webRoutes } from './web/web-routes';
 export const CENTRE_VERSION = '0.2.0';
 
 export interface ControlCenterOptions {
+  /** Fan-out tuning and test hooks (see `FanoutOptions`); shard count and trace are config. */
+  fanout?: Omit<FanoutOptions, 'peer' | 'upstreamLingerMs' | 'shards' | 'trace'>;
   logger?: Logger;
 }
 
@@ -78,7 +80,8 @@ export class ControlCenter {
     private readonly link: GatewayLinkServer,
     private readonly alarms: AlarmService,
     private readonly requests: GatewayRequests,
-    private readonly fanout: Fanout,
+    /** The fan-out (diagnostics and tests: its shards' counters, placement, test hooks). */
+    readonly fanout: Fanout,
     private readonly hub: ViewerHub,
     private readonly sessionSweep: NodeJS.Timeout,
     private readonly metricsApp: FastifyInstance | undefined,
@@ -93,13 +96,15 @@ export class ControlCenter {
     const db = openDatabase(join(config.dataDir, 'centre.sqlite'));
     const opened: Opened = {};
     try {
-      return await ControlCenter.start(config, log, tls, db, opened);
+      return await ControlCenter.start(config, opts, log, tls, db, opened);
     } catch (err) {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
       opened.hub?.close();
       opened.alarms?.close();
       opened.requests?.close();
       opened.link?.close();
+      opened.fanout?.close();
+      await opened.fanout?.done;
       clearInterval(opened.sweep);
       await opened.app?.close().catch(() => undefined);
       await opened.metricsApp?.close().catch(() => undefined);
@@ -110,6 +115,7 @@ export class ControlCenter {
 
   private static async start(
     config: Readonly<CenterConfig>,
+    opts: ControlCenterOptions,
     log: Logger,
     tls: { cert: Buffer; key: Buffer } | undefined,
     db: Db,
@@ -149,7 +155,12 @@ export class ControlCenter {
       alarms.linkDown(gw, cause);
     });
     alarms.awaitGateways(gateways.list().filter((g) => g.enrolledAt !== null && g.revokedAt === null).map((g) => g.id));
-    const fanout = new Fanout(link, { peer: { loopbackOnly: config.loopbackOnly }, upstreamLingerMs: config.upstreamLingerMs }, log.child({ module: 'centre:fanout' }));
+    const fanout = new Fanout(
+      link,
+      { ...opts.fanout, peer: { loopbackOnly: config.loopbackOnly }, upstreamLingerMs: config.upstreamLingerMs, shards: config.fanoutShards, trace: config.fanoutTrace },
+      log.child({ module: 'centre:fanout' }),
+    );
+    opened.fanout = fanout;
     link.on('offer', (gw, stream, sdp) => void fanout.onOffer(gw, stream, sdp));
     link.on('streamEnded', (gw, stream, reason) => fanout.onStreamEnded(gw, stream, reason));
     link.on('gatewayGone', (gw) => fanout.onGatewayGone(gw));
@@ -265,6 +276,7 @@ export class ControlCenter {
     this.alarms.close();
     this.requests.close();
     this.link.close();
+    await this.fanout.done;
     await this.app.close();
     await this.metricsApp?.close();
     this.db.close();
@@ -275,6 +287,7 @@ interface Opened {
   link?: GatewayLinkServer;
   alarms?: AlarmService;
   requests?: GatewayRequests;
+  fanout?: Fanout;
   hub?: ViewerHub;
   app?: FastifyInstance;
   metricsApp?: FastifyInstance;

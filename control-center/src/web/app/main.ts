@@ -95,6 +95,9 @@ class Tile {
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     pc.ontrack = (ev) => {
+      // Live video: no extra hold-back in the jitter buffer (the centre also bounds the playout
+      // delay with the playout-delay RTP header extension).
+      (ev.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null }).jitterBufferTarget = 0;
       this.video.srcObject = ev.streams[0] ?? new MediaStream([ev.track]);
       void this.video.play().catch(() => undefined);
     };

@@ -172,7 +172,7 @@ export class ViewerSession {
         }
         clearTimeout(entry.answerTimer);
         this.tiles.set(req.tile, { state: 'live', view: entry.view, answerTimer: undefined });
-        await entry.view.accept(req.sdp);
+        await entry.view.lease.accept(req.sdp);
         return;
       }
       case 'unwatch':
@@ -234,7 +234,7 @@ export class ViewerSession {
         this.send({ type: 'ended', tile, cause, reason: describeCause(cause) });
       }
     });
-    this.send({ type: 'offer', tile, sdp: view.offer });
+    this.send({ type: 'offer', tile, sdp: view.lease.offer });
   }
 
   private decide(principal: Principal, camera: { id: string; schoolId: string }): Decision {

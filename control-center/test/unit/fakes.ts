@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import type { AuditInput } from '../../src/audit/audit-log';
 import { AppError } from '../../src/errors';
-import type { ViewerLease } from '../../src/fanout/fanout';
+import type { TapLease, TapPacket, ViewerLease } from '../../src/fanout/fanout';
 import type { AuditSink, WatchPort } from '../../src/viewer/live-views';
 
 export const silent = pino({ level: 'silent' });
@@ -28,6 +28,32 @@ export class FakeLease implements ViewerLease {
   }
 }
 
+/** A raw tap that records what happened to it; `deliver` plays packets arriving, `endFromFeed` the feed ending. */
+export class FakeTapLease implements TapLease {
+  released = 0;
+  keyframeRequests = 0;
+  private sink: ((packets: TapPacket[], replay: boolean) => void) | undefined;
+  private ended: ((reason: string) => void)[] = [];
+  onPackets(cb: (packets: TapPacket[], replay: boolean) => void): void {
+    this.sink = cb;
+  }
+  requestKeyframe(): void {
+    this.keyframeRequests++;
+  }
+  release(): void {
+    this.released++;
+  }
+  onEnded(cb: (reason: string) => void): void {
+    this.ended.push(cb);
+  }
+  deliver(packets: TapPacket[], replay = false): void {
+    this.sink?.(packets, replay);
+  }
+  endFromFeed(reason: string): void {
+    for (const cb of this.ended) cb(reason);
+  }
+}
+
 /** A fan-out whose `watch` calls wait until the test settles them. */
 export class FakeFanout implements WatchPort {
   readonly calls: { cameraId: string; gatewayId: string; resolve: (l: FakeLease) => void; reject: (e: Error) => void; lease: FakeLease }[] = [];
@@ -39,6 +65,12 @@ export class FakeFanout implements WatchPort {
       this.calls.push({ cameraId, gatewayId, resolve, reject, lease });
       if (this.auto) resolve(lease);
     });
+  }
+  readonly taps: { cameraId: string; gatewayId: string; lease: FakeTapLease }[] = [];
+  tap(cameraId: string, gatewayId: string): TapLease {
+    const lease = new FakeTapLease();
+    this.taps.push({ cameraId, gatewayId, lease });
+    return lease;
   }
 }
 

@@ -66,6 +66,25 @@ export const CenterConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * RTSP re-export of granted cameras to police video systems: `rtsp://…/grant/<grantId>/<cameraId>`,
+     * Digest auth with each grant's credentials. Absent: not served. `port` 0 picks a free one;
+     * `host` defaults to the centre's `host`; `publicUrl` (`rtsp://name:port`) is what grant URLs
+     * carry when police systems reach the centre by another name; `udp` (default true) offers RTP
+     * over UDP to clients asking for it; `tls` (PEM files) serves RTSPS instead.
+     */
+    rtspExport: Type.Optional(
+      Type.Object(
+        {
+          port: Type.Integer({ minimum: 0, maximum: 65535 }),
+          host: Type.Optional(Type.String({ minLength: 1 })),
+          publicUrl: Type.Optional(Type.String({ pattern: '^rtsps?://[^/@]+$' })),
+          udp: Type.Optional(Type.Boolean()),
+          tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /**
      * Prometheus metrics: `GET /metrics` on the main listener with `Authorization: Bearer
      * <token>`, and/or on a separate listener (`port`, on `host`, default 127.0.0.1) meant
      * for a monitoring network only. Without either, metrics are not served.
@@ -131,7 +150,7 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
  * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`,
- * `SCHOOLCAM_FANOUT_TRACE`) → validate → freeze. The only module of the centre that reads
+ * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_RTSP_EXPORT_PORT`) → validate → freeze. The only module of the centre that reads
  * `process.env`. Throws `CenterConfigError('<path> <message>')`.
  */
 export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<CenterConfig> {
@@ -151,6 +170,7 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
   if (env.SCHOOLCAM_DATA_DIR) cfg.dataDir = env.SCHOOLCAM_DATA_DIR;
   if (env.SCHOOLCAM_FANOUT_TRACE) cfg.fanoutTrace = env.SCHOOLCAM_FANOUT_TRACE === '1' || env.SCHOOLCAM_FANOUT_TRACE === 'true';
+  if (env.SCHOOLCAM_RTSP_EXPORT_PORT) cfg.rtspExport = { ...(cfg.rtspExport as object | undefined), port: Number(env.SCHOOLCAM_RTSP_EXPORT_PORT) };
   if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
   return resolveCenterConfig(cfg);
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { type LinkMessage, linkReason, unreachable } from '@schoolcam/protocol/link/link-messages';
+import { payloadStartsKeyframe } from '@schoolcam/protocol/h264/depacketizer';
 import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import { AppError } from '../errors';
 import type { GopCacheLimits } from './feed-packet';
@@ -65,8 +66,8 @@ export interface TapPacket {
 
 /**
  * A consumer's handle on a camera's raw H.264 in the main thread (MSE fallback, RTSP
- * re-export): the RTP payloads, no WebRTC. It starts with the feed's cached GOP, so the
- * first picture needs no key frame from the camera.
+ * re-export): the RTP payloads, no WebRTC. It starts at a key frame: the feed's cached GOP
+ * when there is one (the first picture needs no key frame from the camera), else the next.
  */
 export interface TapLease extends FeedLease {
   /**
@@ -241,12 +242,21 @@ export class Fanout {
     this.shards[shard].post({ type: 'feed.tap', streamId: entry.streamId, port: port1 }, [port1]);
     return {
       onPackets: (cb) => {
+        // A tap starts at a key frame: the replayed GOP does, a tap that joined live skips to the next one.
+        let started = false;
+        let last = { timestamp: -1, marker: true };
         // Messages queue on the port until a listener starts it: nothing is lost before this.
         port2.on('message', (batch: RelayBatch) => {
           if (lease.ended) return;
           const packets: TapPacket[] = [];
-          forEachRelayed(batch, (payload, timestamp, marker) => packets.push({ payload, timestamp, marker }));
-          cb(packets, batch.replay === true);
+          forEachRelayed(batch, (payload, timestamp, marker) => {
+            const auStart = last.marker || timestamp !== last.timestamp;
+            last = { timestamp, marker };
+            if (!started && !(auStart && payloadStartsKeyframe(payload))) return;
+            started = true;
+            packets.push({ payload, timestamp, marker });
+          });
+          if (packets.length > 0) cb(packets, batch.replay === true);
         });
       },
       requestKeyframe: () => {

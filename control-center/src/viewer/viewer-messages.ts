@@ -9,12 +9,19 @@ import type { CameraView } from '../cameras/camera-view';
  * schemas and the page imports the types. The centre offers (sendonly H.264), the browser
  * answers; ICE is not trickled. `tile` is the browser's own handle for one video element, so
  * one socket can drive a whole grid.
+ *
+ * A `watch` with `transport: 'mse'` (the page's fallback where WebRTC cannot connect) gets no
+ * offer: an `mse` event names the codec, then the video comes on this socket as fMP4 in binary
+ * frames (see {@link encodeMseFrame}), under the same access checks and cuts.
  */
 const Tile = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const CameraId = Type.String({ minLength: 1, maxLength: 300 });
 
 export const ViewerRequest = Type.Union([
-  Type.Object({ type: Type.Literal('watch'), tile: Tile, cameraId: CameraId }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('watch'), tile: Tile, cameraId: CameraId, transport: Type.Optional(Type.Union([Type.Literal('webrtc'), Type.Literal('mse')])) },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('answer'), tile: Tile, sdp: Type.String({ minLength: 1, maxLength: 64 * 1024 }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('unwatch'), tile: Tile }, { additionalProperties: false }),
 ]);
@@ -43,6 +50,12 @@ export type ViewerErrorCode =
 export type ViewerEvent =
   | { type: 'cameras'; cameras: CameraView[] }
   | { type: 'offer'; tile: string; sdp: string }
+  /**
+   * The tile's video follows as fMP4 in binary frames: an init segment first (and again when the
+   * camera changes its parameters, each time after a new `mse` event), then media segments.
+   * `codec` is for `MediaSource.addSourceBuffer(\`video/mp4; codecs="${codec}"\`)`.
+   */
+  | { type: 'mse'; tile: string; codec: string }
   /** A live view ended; `cause` says why (typed), `reason` in words. */
   | { type: 'ended'; tile: string; cause: EndCause; reason: string }
   | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
@@ -65,4 +78,23 @@ export function parseViewerRequest(raw: Buffer | string): ViewerRequest | string
     return 'message is not JSON';
   }
   return firstSchemaError(checker, value) ?? (value as ViewerRequest);
+}
+
+/**
+ * A binary frame of the MSE transport: one byte giving the tile handle's length, the handle
+ * (ASCII, as the schema allows), then fMP4 bytes (an init or a media segment).
+ */
+export function encodeMseFrame(tile: string, fmp4: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + tile.length + fmp4.length);
+  out[0] = tile.length;
+  for (let i = 0; i < tile.length; i++) out[1 + i] = tile.charCodeAt(i);
+  out.set(fmp4, 1 + tile.length);
+  return out;
+}
+
+/** The tile handle and fMP4 bytes of a binary frame, or undefined when it is not one. */
+export function decodeMseFrame(frame: Uint8Array): { tile: string; fmp4: Uint8Array } | undefined {
+  const len = frame[0];
+  if (frame.length < 1 + len || len === 0) return undefined;
+  return { tile: String.fromCharCode(...frame.subarray(1, 1 + len)), fmp4: frame.subarray(1 + len) };
 }

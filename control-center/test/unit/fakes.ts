@@ -101,11 +101,14 @@ export class FakeSocket extends EventEmitter {
   readyState = 1;
   bufferedAmount = 0;
   readonly sent: Record<string, unknown>[] = [];
+  /** Binary frames (the MSE transport's fMP4). */
+  readonly binary: Uint8Array[] = [];
   pings = 0;
   closedWith: number | undefined;
   terminated = false;
-  send(data: string): void {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  send(data: string | Uint8Array): void {
+    if (typeof data === 'string') this.sent.push(JSON.parse(data) as Record<string, unknown>);
+    else this.binary.push(data);
   }
   ping(): void {
     this.pings++;

@@ -12,7 +12,7 @@ import type { CameraView } from '../cameras/camera-view';
  *
  * A `watch` with `transport: 'mse'` (the page's fallback where WebRTC cannot connect) gets no
  * offer: an `mse` event names the codec, then the video comes on this socket as fMP4 in binary
- * frames (see {@link encodeMseFrame}), under the same access checks and cuts.
+ * frames (see `mse-frame.ts`), under the same access checks and cuts.
  */
 const Tile = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const CameraId = Type.String({ minLength: 1, maxLength: 300 });
@@ -78,23 +78,4 @@ export function parseViewerRequest(raw: Buffer | string): ViewerRequest | string
     return 'message is not JSON';
   }
   return firstSchemaError(checker, value) ?? (value as ViewerRequest);
-}
-
-/**
- * A binary frame of the MSE transport: one byte giving the tile handle's length, the handle
- * (ASCII, as the schema allows), then fMP4 bytes (an init or a media segment).
- */
-export function encodeMseFrame(tile: string, fmp4: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + tile.length + fmp4.length);
-  out[0] = tile.length;
-  for (let i = 0; i < tile.length; i++) out[1 + i] = tile.charCodeAt(i);
-  out.set(fmp4, 1 + tile.length);
-  return out;
-}
-
-/** The tile handle and fMP4 bytes of a binary frame, or undefined when it is not one. */
-export function decodeMseFrame(frame: Uint8Array): { tile: string; fmp4: Uint8Array } | undefined {
-  const len = frame[0];
-  if (frame.length < 1 + len || len === 0) return undefined;
-  return { tile: String.fromCharCode(...frame.subarray(1, 1 + len)), fmp4: frame.subarray(1 + len) };
 }

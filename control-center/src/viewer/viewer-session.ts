@@ -11,7 +11,8 @@ import type { SessionLookup } from '../auth/session-service';
 import { visibleCameras } from '../cameras/camera-view';
 import { AppError } from '../errors';
 import type { CameraStore } from '../storage/camera-store';
-import { CLOSE_SIGNED_OUT, type ViewerErrorCode, type ViewerEvent, type ViewerRequest, encodeMseFrame, parseViewerRequest } from './viewer-messages';
+import { CLOSE_SIGNED_OUT, type ViewerErrorCode, type ViewerEvent, type ViewerRequest, parseViewerRequest } from './viewer-messages';
+import { encodeMseFrame } from './mse-frame';
 
 /** Above this many bytes queued for the browser, camera-list pushes wait; above the hard limit the socket is dropped. */
 const SOFT_BUFFER_BYTES = 1024 * 1024;

@@ -9,7 +9,7 @@ import { ViewerSession } from '../../src/viewer/viewer-session';
 import { SyntheticH264Encoder } from '@schoolcam/protocol/h264/encoder/synthetic-encoder';
 import { H264Packetizer } from '@schoolcam/protocol/h264/packetizer';
 import type { TapPacket } from '../../src/fanout/fanout';
-import { decodeMseFrame } from '../../src/viewer/viewer-messages';
+import { decodeMseFrame } from '../../src/viewer/mse-frame';
 import { FakeAudit, FakeFanout, FakeSocket, flush, silent } from './fakes';
 
 /** `count` frames of a 15 fps camera as the fan-out's tap delivers them (RTP payloads, 90 kHz timestamps). */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, launchChromium } from '../support/chromium';
 import { type InProcessStack, startInProcessStack } from '../support/in-process-stack';
 import { median, signInPage, tileStats, waitForTiles } from '../support/page-stats';
-import { type UdpBlockedNetns, createUdpBlockedNetns } from '../support/udp-blocked-netns';
+import { type UdpBlockedNetns, createUdpBlockedNetns, tcpRelay } from '../support/udp-blocked-netns';
 
 const run = promisify(execFile);
 
@@ -15,31 +15,6 @@ const run = promisify(execFile);
  * dropped both ways): WebRTC cannot connect, the page falls back on its own to fMP4 over its
  * WebSocket (MSE) and plays — frames decoded, the capture-time barcode read from their pixels.
  */
-/** A plain TCP relay (a reverse proxy's job): `listenHost`:port → `target`. */
-async function tcpRelay(listenHost: string, target: URL): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, listenHost, r));
-  return {
-    url: `http://${listenHost}:${(server.address() as net.AddressInfo).port}`,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
 describe('MSE fallback where UDP is blocked', () => {
   let lan: UdpBlockedNetns;
   let stack: InProcessStack;

@@ -17,8 +17,8 @@ export interface InProcessStack {
   gateway: Gateway;
   /** The gateway's id at the centre; camera ids there are `<gatewayId>:<local id>`. */
   gatewayId: string;
-  /** Accounts: `admin`, `operator` and `auditor` (region), `it` (the fleet's school). */
-  accounts: { admin: Account; operator: Account; auditor: Account; it: Account };
+  /** Accounts: `admin`, `operator` and `auditor` (region), `it` (the fleet's school), `police` (Karlovy Vary's force: sees only what grants give). */
+  accounts: { admin: Account; operator: Account; auditor: Account; it: Account; police: Account };
   /** The centre's id of a camera the gateway knows by `localId`. */
   centreId(localId: string): string;
   close(): Promise<void>;
@@ -51,6 +51,7 @@ export async function startInProcessStack(opts: {
     admin: { role: 'admin', username: 'admin', password: 'admin-password-1', org: 'kvk' },
     operator: { role: 'operator', username: 'operator', password: 'operator-password-1', org: 'kvk' },
     auditor: { role: 'auditor', username: 'auditor', password: 'auditor-password-1', org: 'kvk' },
+    police: { role: 'police', username: 'police', password: 'police-password-1', org: 'mp-karlovy-vary' },
     it: { role: 'school_it', username: 'it-school', password: 'school-it-password-1', org: school },
   } satisfies Record<string, Account>;
   await seedCentre(dataDir, Object.values(accounts));

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import net from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -55,4 +56,29 @@ export async function createUdpBlockedNetns(): Promise<UdpBlockedNetns> {
     throw new Error(`could not set up the UDP-blocked namespace (root and iproute2 are needed): ${(err as Error).message}`);
   }
   return { ns, hostAddress, nsAddress, close };
+}
+
+/** A plain TCP relay (a reverse proxy's job): `listenHost`:port → `target`. */
+export async function tcpRelay(listenHost: string, target: URL): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, listenHost, r));
+  return {
+    url: `http://${listenHost}:${(server.address() as net.AddressInfo).port}`,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }

@@ -1,4 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { RtspExportServer } from '../../control-center/src/rtsp-export/rtsp-export-server';
+import { makeTestCertificate } from '../support/test-certificate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentreClient } from '../../control-center/test/support/api-client';
 import { MemoryRtspGrants } from '../../control-center/test/support/memory-rtsp-grants';
@@ -145,5 +151,32 @@ describe('RTSP re-export of granted cameras', () => {
     for (const r of [wrongPassword, unknownUser, otherGrantsPath, cameraNotGranted, forged]) expect(r.code).not.toBe(0);
     const refused = (await auditor.get<{ entries: { target: string; detail: Record<string, unknown> }[] }>('/api/audit?kind=access.refused')).body.entries.filter((e) => e.target === 'rtsp.export');
     expect(refused.map((e) => e.detail.reason)).toEqual(expect.arrayContaining(['other_grant', 'camera_not_granted']));
+  });
+
+  it('serves the same over RTSPS (TLS) when configured with a certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtsps-'));
+    const pem = makeTestCertificate(dir);
+    const sim = stack.fleet.info().cameras[0];
+    const refused: unknown[] = [];
+    const rtsps = await RtspExportServer.create(
+      { host: '127.0.0.1', port: 0, udp: false, tls: { cert: readFileSync(pem.cert), key: readFileSync(pem.key) } },
+      {
+        grants,
+        cameras: { get: (id) => (id === camA ? { id, localId: sim.id, gatewayId: stack.gatewayId, schoolId: sim.school, name: sim.name, state: 'idle', reason: null, width: 640, height: 360, updatedAt: 0 } : undefined) },
+        liveViews: stack.centre.liveViews,
+        audit: { append: (e) => refused.push(e), record: (e) => refused.push(e) > 0 },
+        log: pino({ level: 'silent' }),
+      },
+    );
+    try {
+      const creds = grants.issue({ grantId: 'grant-tls', cameraIds: [camA] });
+      const url = rtsps.url('grant-tls', camA).replace('rtsps://', `rtsps://${creds.username}:${encodeURIComponent(creds.password)}@`);
+      expect(url.startsWith('rtsps://')).toBe(true);
+      const r = await probe(url);
+      expect(fields(r.stdout)).toEqual({ codec_name: 'h264', width: '640', height: '360' });
+    } finally {
+      await rtsps.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -17,7 +17,7 @@ import { MsePlayer } from './mse-player';
 
 /** How a tile gets its video. */
 type Transport = 'webrtc' | 'mse';
-/** A WebRTC tile not connected this long after its answer falls back to MSE. */
+/** A WebRTC tile whose ICE has not connected this long after its answer falls back to MSE. */
 const ICE_CONNECT_TIMEOUT_MS = 5000;
 /** Set once a tile had to fall back: WebRTC does not work from here, so new tiles start on MSE. */
 let preferMse = false;
@@ -182,7 +182,9 @@ class Tile {
     if (this.pc !== pc) return;
     send({ type: 'answer', tile: this.handle, sdp: pc.localDescription!.sdp });
     this.connectTimer = window.setTimeout(() => {
-      if (this.pc === pc && pc.connectionState !== 'connected') this.fallBack('webrtc_timeout');
+      // ICE through but DTLS slow (a busy centre) is not a blocked network: leave it to 'failed'.
+      const iceUp = pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
+      if (this.pc === pc && pc.connectionState !== 'connected' && !iceUp) this.fallBack('webrtc_timeout');
     }, ICE_CONNECT_TIMEOUT_MS);
   }
 

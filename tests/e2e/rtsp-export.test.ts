@@ -101,9 +101,13 @@ describe('RTSP re-export of granted cameras', () => {
     expect(fields(tcp.stdout)).toEqual({ codec_name: 'h264', width: '640', height: '360' });
     const udp = await probe(url, 'udp');
     expect(fields(udp.stdout)).toEqual({ codec_name: 'h264', width: '640', height: '360' });
-    await expect.poll(async () => (await auditor.get<{ entries: { kind: string; cameraId: string; detail: Record<string, unknown> }[] }>(`/api/audit?kind=view.stop&cameraId=${encodeURIComponent(camA)}`)).body.entries.length).toBeGreaterThanOrEqual(2);
     const starts = (await auditor.get<{ entries: { kind: string; actor: string; detail: Record<string, unknown> }[] }>(`/api/audit?kind=view.start&cameraId=${encodeURIComponent(camA)}`)).body.entries;
     expect(starts[0]).toMatchObject({ actor: creds.username, detail: { transport: 'rtsp', basis: { kind: 'grant', grantId: 'grant-probe' } } });
+    // Both probes' views ended when ffprobe left, each audited with the grant.
+    const stopsOfThisGrant = async (): Promise<unknown[]> =>
+      (await auditor.get<{ entries: { actor: string; detail: Record<string, unknown> }[] }>(`/api/audit?kind=view.stop&cameraId=${encodeURIComponent(camA)}`)).body.entries.filter((e) => e.detail.grantId === 'grant-probe');
+    await expect.poll(stopsOfThisGrant, { timeout: 5000 }).toHaveLength(2);
+    expect((await stopsOfThisGrant())[0]).toMatchObject({ actor: creds.username, detail: { grantId: 'grant-probe', cause: 'viewer_left' } });
   });
 
   it('cuts a recording ffmpeg within 1 s of the grant\'s revocation, and audits the cut', async () => {

@@ -223,6 +223,7 @@ export class LiveViews {
     const detail: Record<string, unknown> = { viewId, durationMs: this.now() - view.startedAt, cause: cause.kind };
     if (cause.kind === 'stream_ended') detail.reason = cause.detail.slice(0, 200);
     if (cause.kind === 'access_revoked' && cause.grantId) detail.grantId = cause.grantId;
+    else if (view.basis.kind === 'grant') detail.grantId = view.basis.grantId;
     // The view has ended whatever happens here; a failed write is counted and alerted by the log itself.
     this.audit.record(this.entry('view.stop', 'ok', view.owner, view.camera, detail));
   }

@@ -65,6 +65,8 @@ describe('MSE fallback where UDP is blocked', () => {
     const [tile] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].transport === 'mse' && ts[0].barcodes >= 30, 60_000, 'the tile to fall back to MSE and play');
     expect(tile.fallback).toMatch(/^webrtc_(timeout|failed)$/);
     expect([tile.width, tile.height]).toEqual([640, 360]);
+    // The operator sees that this tile runs on the fallback (Czech by default).
+    expect(await page.textContent('.tile .state')).toBe('živě · záložní přenos');
     expect(stack.centre.liveViews.list().map((v) => v.transport)).toEqual(['mse']);
     const g2g = median(tile.latencies.slice(-30));
     console.log(`MSE fallback glass-to-glass, median of the last 30 frames: ${Math.round(g2g)} ms`);

@@ -111,7 +111,11 @@ class Tile {
   setState(state: string): void {
     this.stats.state = state;
     this.el.dataset.state = state;
-    this.stateEl.textContent = t(lang, `state.${state}`);
+    this.el.dataset.transport = this.transport;
+    // A person should see why this tile behaves differently (a little later, over TCP).
+    const mse = this.transport === 'mse' && state === 'playing';
+    this.stateEl.textContent = mse ? `${t(lang, 'state.playing')} · ${t(lang, 'transport.mse')}` : t(lang, `state.${state}`);
+    this.stateEl.title = mse ? t(lang, 'transport.mseTitle') : '';
   }
 
   open(): void {

@@ -67,22 +67,20 @@ export const CenterConfig = Type.Object(
     ),
     /**
      * RTSP re-export of granted cameras to police video systems: `rtsp://…/grant/<grantId>/<cameraId>`,
-     * Digest auth with each grant's credentials. Absent: not served. `port` 0 picks a free one;
-     * `host` defaults to the centre's `host`; `publicUrl` (`rtsp://name:port`) is what grant URLs
-     * carry when police systems reach the centre by another name; `udp` (default true) offers RTP
-     * over UDP to clients asking for it; `tls` (PEM files) serves RTSPS instead.
+     * Digest auth with each grant's credentials. Served when `port` is set (0 picks a free one);
+     * `host` defaults to the centre's `host`; `publicUrl` (`rtsp://name:port`) is the base of the
+     * URLs handed out when police systems reach the centre by another name; `udp` (default true)
+     * offers RTP over UDP to clients asking for it; `tls` (PEM files) serves RTSPS instead.
      */
-    rtspExport: Type.Optional(
-      Type.Object(
-        {
-          port: Type.Integer({ minimum: 0, maximum: 65535 }),
-          host: Type.Optional(Type.String({ minLength: 1 })),
-          publicUrl: Type.Optional(Type.String({ pattern: '^rtsps?://[^/@]+$' })),
-          udp: Type.Optional(Type.Boolean()),
-          tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
-        },
-        { additionalProperties: false },
-      ),
+    rtspExport: Type.Object(
+      {
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        host: Type.Optional(Type.String({ minLength: 1 })),
+        publicUrl: Type.Optional(Type.String({ pattern: '^rtsps?://[^/@\\s]+$' })),
+        udp: Type.Optional(Type.Boolean()),
+        tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+      },
+      { additionalProperties: false, default: {} },
     ),
     /**
      * Prometheus metrics: `GET /metrics` on the main listener with `Authorization: Bearer
@@ -121,6 +119,7 @@ const DEFAULTS = {
   enrolmentTokenMinutes: 24 * 60,
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
+  rtspExport: {},
 } as const;
 
 /** Keys of the first release's config that are gone, with what replaced them. */
@@ -138,7 +137,7 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   const raw = input as Record<string, unknown>;
   for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
   const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
-  for (const section of ['session', 'login', 'limits', 'metrics'] as const) {
+  for (const section of ['session', 'login', 'limits', 'metrics', 'rtspExport'] as const) {
     const given = raw[section];
     cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
   }

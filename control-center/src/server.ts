@@ -235,8 +235,8 @@ export class ControlCenter {
 
     // RTSP re-export to police video systems: sessions are live views under their grant, cut by its revocation.
     let rtspExport: RtspExportServer | undefined;
-    if (config.rtspExport) {
-      const rx = config.rtspExport;
+    const rx = config.rtspExport;
+    if (rx.port !== undefined) {
       rtspExport = await RtspExportServer.create(
         {
           host: rx.host ?? config.host,

@@ -5,6 +5,13 @@
 
 /** Behind the newest frame by more than this, the player jumps to it (a stall, a busy tab). */
 const MAX_LAG_S = 0.5;
+/**
+ * Behind by more than this (frames that came in a burst after a late one), it plays a little
+ * faster until it is back: MSE has no jitter buffer of its own to shrink, and a seek for every
+ * small lag would stutter.
+ */
+const CATCH_UP_LAG_S = 0.12;
+const CATCH_UP_RATE = 1.15;
 /** Where a jump lands: just before the newest frame, so the next one plays on without a stall. */
 const JUMP_TO_LAG_S = 0.05;
 /** Media older than this behind the playhead is removed (MSE keeps it otherwise). */
@@ -88,6 +95,8 @@ export class MsePlayer {
     const end = r.end(r.length - 1);
     const t = this.video.currentTime;
     if (t < start || end - t > MAX_LAG_S) this.video.currentTime = Math.max(start, end - JUMP_TO_LAG_S);
+    const rate = end - this.video.currentTime > CATCH_UP_LAG_S ? CATCH_UP_RATE : 1;
+    if (this.video.playbackRate !== rate) this.video.playbackRate = rate;
     if (this.video.paused) void this.video.play().catch(() => undefined);
   }
 }

@@ -35,6 +35,11 @@ const STRINGS = {
   'state.offline': { cs: 'offline', en: 'offline' },
   'state.ended': { cs: 'ukončeno', en: 'ended' },
   'state.refused': { cs: 'nepřístupné', en: 'not accessible' },
+  'transport.mse': { cs: 'záložní přenos', en: 'fallback stream' },
+  'transport.mseTitle': {
+    cs: 'WebRTC se nepodařilo spojit (síť blokuje UDP?); video jde přes záložní přenos (fMP4 přes WebSocket).',
+    en: 'WebRTC could not connect (UDP blocked?); the video comes over the fallback stream (fMP4 over WebSocket).',
+  },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;

@@ -2,14 +2,25 @@ import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
 import type { EndCause } from '../../access/revocation';
 import type { ErrorBody, SessionBody } from '../../auth/auth-schemas';
 import type { CameraView } from '../../cameras/camera-view';
+import { decodeMseFrame } from '../../viewer/mse-frame';
 import type { ViewerEvent, ViewerRequest } from '../../viewer/viewer-messages';
 import { type Lang, plural, t } from './i18n';
+import { MsePlayer } from './mse-player';
 
 /**
  * Live page: sign in, then a grid of the cameras this account may watch, each tile a WebRTC
- * video relayed by the centre. The browser↔centre messages and API bodies are the centre's
+ * video relayed by the centre. Where WebRTC cannot connect (UDP blocked: ICE fails or does not
+ * connect in time), a tile falls back on its own to fMP4 over the same socket (MSE), and the
+ * page's later tiles start there. The browser↔centre messages and API bodies are the centre's
  * own types (imported, never re-declared).
  */
+
+/** How a tile gets its video. */
+type Transport = 'webrtc' | 'mse';
+/** A WebRTC tile whose ICE has not connected this long after its answer falls back to MSE. */
+const ICE_CONNECT_TIMEOUT_MS = 5000;
+/** Set once a tile had to fall back: WebRTC does not work from here, so new tiles start on MSE. */
+let preferMse = false;
 
 /** Per-tile figures, exposed on `window.schoolcam` for operators' diagnostics and tests. */
 export interface TileStats {
@@ -23,6 +34,10 @@ export interface TileStats {
   /** Glass-to-glass latency of recent frames (ms), from the simulator's capture-time barcode. */
   latencies: number[];
   barcodes: number;
+  /** How the video comes now. */
+  transport: Transport;
+  /** Why the tile left WebRTC for MSE, if it did. */
+  fallback: string | null;
 }
 
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
@@ -51,7 +66,11 @@ class Tile {
   readonly stateEl = document.createElement('span');
   readonly latEl = document.createElement('span');
   pc: RTCPeerConnection | undefined;
+  mse: MsePlayer | undefined;
+  transport: Transport = preferMse ? 'mse' : 'webrtc';
+  fallback: string | null = null;
   handle = '';
+  private connectTimer: number | undefined;
   stats: TileStats;
   private readonly canvas = document.createElement('canvas');
   private retry: number | undefined;
@@ -74,13 +93,29 @@ class Tile {
   }
 
   private freshStats(): TileStats {
-    return { cameraId: this.camera.id, state: 'connecting', openedAt: performance.timeOrigin + performance.now(), firstFrameAt: null, frames: 0, width: 0, height: 0, latencies: [], barcodes: 0 };
+    return {
+      cameraId: this.camera.id,
+      state: 'connecting',
+      openedAt: performance.timeOrigin + performance.now(),
+      firstFrameAt: null,
+      frames: 0,
+      width: 0,
+      height: 0,
+      latencies: [],
+      barcodes: 0,
+      transport: this.transport,
+      fallback: this.fallback,
+    };
   }
 
   setState(state: string): void {
     this.stats.state = state;
     this.el.dataset.state = state;
-    this.stateEl.textContent = t(lang, `state.${state}`);
+    this.el.dataset.transport = this.transport;
+    // A person should see why this tile behaves differently (a little later, over TCP).
+    const mse = this.transport === 'mse' && state === 'playing';
+    this.stateEl.textContent = mse ? `${t(lang, 'state.playing')} · ${t(lang, 'transport.mse')}` : t(lang, `state.${state}`);
+    this.stateEl.title = mse ? t(lang, 'transport.mseTitle') : '';
   }
 
   open(): void {
@@ -88,7 +123,29 @@ class Tile {
     this.stats = this.freshStats();
     this.setState('connecting');
     this.handle = `t${++tileSeq}`;
-    send({ type: 'watch', tile: this.handle, cameraId: this.camera.id });
+    send({ type: 'watch', tile: this.handle, cameraId: this.camera.id, transport: this.transport });
+  }
+
+  /** WebRTC could not connect: the same camera over MSE, now and for this page's next tiles. */
+  private fallBack(reason: string): void {
+    if (this.transport === 'mse' || !MsePlayer.supports('avc1.42e01f')) {
+      this.ended(reason);
+      return;
+    }
+    preferMse = true;
+    this.transport = 'mse';
+    this.fallback = reason;
+    this.open();
+  }
+
+  /** The centre's `mse` event: the codec of the fMP4 that follows. */
+  onMse(codec: string): void {
+    this.mse ??= new MsePlayer(this.video);
+    this.mse.setCodec(codec);
+  }
+
+  onMseData(fmp4: Uint8Array<ArrayBuffer>): void {
+    this.mse?.append(fmp4);
   }
 
   async onOffer(sdp: string): Promise<void> {
@@ -101,8 +158,17 @@ class Tile {
       this.video.srcObject = ev.streams[0] ?? new MediaStream([ev.track]);
       void this.video.play().catch(() => undefined);
     };
+    let connected = false;
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed') this.ended('connection failed');
+      if (pc.connectionState === 'connected') {
+        connected = true;
+        window.clearTimeout(this.connectTimer);
+      }
+      // Never connected: the network keeps WebRTC out (UDP blocked); once connected, a failure is the stream's.
+      if (pc.connectionState === 'failed' && this.pc === pc) {
+        if (connected) this.ended('connection failed');
+        else this.fallBack('webrtc_failed');
+      }
     };
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
@@ -119,6 +185,11 @@ class Tile {
     }
     if (this.pc !== pc) return;
     send({ type: 'answer', tile: this.handle, sdp: pc.localDescription!.sdp });
+    this.connectTimer = window.setTimeout(() => {
+      // ICE through but DTLS slow (a busy centre) is not a blocked network: leave it to 'failed'.
+      const iceUp = pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
+      if (this.pc === pc && pc.connectionState !== 'connected' && !iceUp) this.fallBack('webrtc_timeout');
+    }, ICE_CONNECT_TIMEOUT_MS);
   }
 
   /** The stream ended; `retry` (default) tries again shortly, as cameras come back after reboots and link cuts. */
@@ -131,15 +202,18 @@ class Tile {
 
   close(): void {
     window.clearTimeout(this.retry);
+    window.clearTimeout(this.connectTimer);
     if (this.handle) send({ type: 'unwatch', tile: this.handle });
     this.pc?.close();
     this.pc = undefined;
+    this.mse?.close();
+    this.mse = undefined;
     this.video.srcObject = null;
   }
 
   private readonly onFrame = (now: number, meta: VideoFrameCallbackMetadata): void => {
     this.video.requestVideoFrameCallback(this.onFrame);
-    if (!this.pc) return;
+    if (!this.pc && !this.mse) return;
     const s = this.stats;
     s.frames++;
     s.width = meta.width;
@@ -224,6 +298,9 @@ function onEvent(ev: ViewerEvent): void {
       if (tile) void tile.onOffer(ev.sdp).catch((err: Error) => tile.ended(err.message));
       return;
     }
+    case 'mse':
+      tileByHandle(ev.tile)?.onMse(ev.codec);
+      return;
     case 'ended': {
       const tile = tileByHandle(ev.tile);
       if (tile) tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
@@ -258,7 +335,15 @@ function connect(): void {
     status.textContent = '';
     for (const tile of tiles.values()) tile.open();
   };
-  socket.onmessage = (m) => onEvent(JSON.parse(m.data as string) as ViewerEvent);
+  socket.binaryType = 'arraybuffer';
+  socket.onmessage = (m) => {
+    if (typeof m.data === 'string') {
+      onEvent(JSON.parse(m.data) as ViewerEvent);
+      return;
+    }
+    const frame = decodeMseFrame(new Uint8Array(m.data as ArrayBuffer));
+    if (frame) tileByHandle(frame.tile)?.onMseData(frame.fmp4);
+  };
   socket.onclose = () => {
     if (ws !== socket) return;
     ws = undefined;

@@ -15,6 +15,11 @@ import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from '
 import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
 import { gatewayRoutes } from './gateways/gateway-routes';
+import { GrantService } from './grants/grant-service';
+import { grantRoutes } from './grants/grant-routes';
+import { GrantStore } from './grants/grant-store';
+import { grantView } from './grants/grant-view';
+import type { RtspGrantAccess } from './grants/rtsp-credentials';
 import { healthRoutes } from './health/health-routes';
 import { docsRoutes } from './http/docs-routes';
 import { type RegisteredRoute, createHttpApp } from './http/http-app';
@@ -36,6 +41,7 @@ import { userRoutes } from './users/user-routes';
 import { LiveViews } from './viewer/live-views';
 import { ViewerHub } from './viewer/viewer-hub';
 import { viewerRoutes } from './viewer/viewer-routes';
+import { watchingRoutes } from './viewer/watching-routes';
 import { buildWebAssets } from './web/web-bundle';
 import { webRoutes } from './web/web-routes';
 
@@ -67,6 +73,10 @@ export class ControlCenter {
     /** Where anything that withdraws access cuts live sessions. */
     readonly revocations: AccessRevocations,
     readonly liveViews: LiveViews,
+    /** Police grants (lifecycle, expiry timers). */
+    readonly grants: GrantService,
+    /** Grant credentials for the RTSP re-export (Digest lookup); its sessions end through `revocations`. */
+    readonly rtspGrants: RtspGrantAccess,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
     /** The fan-out (diagnostics and tests: its shards' counters, placement, test hooks). */
@@ -89,6 +99,7 @@ export class ControlCenter {
     } catch (err) {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
       opened.hub?.close();
+      opened.grants?.close();
       opened.link?.close();
       opened.fanout?.close();
       await opened.fanout?.done;
@@ -160,10 +171,27 @@ export class ControlCenter {
     opened.sweep = setInterval(() => sessions.sweep(), MINUTE);
     opened.sweep.unref();
 
-    // Live views and the viewer sockets.
-    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), () =>
-      metrics.viewStarts.inc(),
+    // Police grants: an extension of the policy, ended through the revocation channel.
+    const grants = new GrantService(
+      {
+        store: new GrantStore(db),
+        orgs,
+        cameras,
+        audit,
+        revocations,
+        viewsUnder: (grantId) => liveViews.list().filter((v) => v.basis.kind === 'grant' && v.basis.grantId === grantId).length,
+        log: log.child({ module: 'centre:grants' }),
+      },
+      { ...config.grants, rtspPublicUrl: config.rtspExport.publicUrl },
     );
+    opened.grants = grants;
+    policy.extend(grants);
+
+    // Live views and the viewer sockets.
+    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), (view) => {
+      metrics.viewStarts.inc();
+      grants.viewStarted(view);
+    });
     const hub = new ViewerHub(
       {
         liveViews,
@@ -181,6 +209,12 @@ export class ControlCenter {
     opened.hub = hub;
     figures.viewerSockets = () => hub.size;
     link.on('cameras', () => hub.camerasChanged());
+    // Grant changes reach the dashboards that may see them at once; camera lists follow.
+    grants.on('change', (g, change) => {
+      hub.push({ type: 'grant', change, grant: grantView(g, grants.camerasOf(g)) }, (p) => grants.canSee(p, g));
+      hub.camerasChanged();
+    });
+    grants.start();
 
     // HTTP: shared plumbing, then one plugin per area.
     const authDeps = { sessions, policy, audit, metrics, publicOrigin: config.publicOrigin, tls: Boolean(tls) };
@@ -200,6 +234,8 @@ export class ControlCenter {
     await app.register(orgRoutes, { orgs, policy, audit });
     await app.register(userRoutes, { users, admin: new UserAdmin(users, orgs, sessions, revocations, audit) });
     await app.register(cameraRoutes, { cameras, policy, audit, metrics });
+    await app.register(watchingRoutes, { liveViews, cameras, orgs, policy, audit, metrics });
+    await app.register(grantRoutes, { grants, audit, metrics });
     const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
     await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
     await app.register(auditRoutes, { audit });
@@ -219,7 +255,7 @@ export class ControlCenter {
       await metricsApp.listen({ host: config.metrics.host, port: config.metrics.port });
       metricsUrl = listenUrl(metricsApp, config.metrics.host, false);
     }
-    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, fanout, hub, opened.sweep, metricsApp, metricsUrl);
+    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, grants, grants, db, link, fanout, hub, opened.sweep, metricsApp, metricsUrl);
   }
 
   stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number; liveViews: number } {
@@ -231,6 +267,7 @@ export class ControlCenter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sessionSweep);
+    this.grants.close();
     this.hub.close();
     this.liveViews.close();
     this.fanout.close();
@@ -243,6 +280,7 @@ export class ControlCenter {
 }
 
 interface Opened {
+  grants?: GrantService;
   link?: GatewayLinkServer;
   fanout?: Fanout;
   hub?: ViewerHub;

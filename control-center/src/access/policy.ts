@@ -26,7 +26,7 @@ export type Permission =
 export type CameraPermission = Extract<Permission, 'camera.read' | 'camera.view'>;
 
 /** Why an access was allowed: the role itself, or an extension such as a police grant. */
-export type AccessBasis = { kind: 'role' } | { kind: 'grant'; grantId: string };
+export type AccessBasis = { kind: 'role' } | { kind: 'grant'; grantId: string; /** The grant's case reference, carried into the audit of every view under it. */ caseRef?: string };
 
 export type DenyReason =
   /** The role may never do this (e.g. an admin watching video: separation of duties). */

@@ -17,7 +17,16 @@ export type AuditKind =
   | 'gateway.create'
   | 'gateway.enrol'
   | 'gateway.revoke'
-  | 'audit.export';
+  | 'audit.export'
+  /** Grants (see grants/): every event carries the case reference in `detail.caseRef`. */
+  | 'grant.create'
+  | 'grant.request'
+  | 'grant.approve'
+  | 'grant.use'
+  | 'grant.expire'
+  | 'grant.revoke'
+  | 'grant.emergency'
+  | 'grant.extend';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 

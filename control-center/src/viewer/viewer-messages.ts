@@ -3,6 +3,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
 import type { EndCause } from '../access/revocation';
 import type { CameraView } from '../cameras/camera-view';
+import type { GrantChange } from '../grants/grant-service';
+import type { GrantView } from '../grants/grant-view';
 
 /**
  * Browser ↔ centre signalling on `/api/view`, declared once: the centre validates with these
@@ -46,6 +48,11 @@ export type ViewerEvent =
   /** A live view ended; `cause` says why (typed), `reason` in words. */
   | { type: 'ended'; tile: string; cause: EndCause; reason: string }
   | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
+  /**
+   * A grant the account may see changed (created, active, ended, emergency raised, extended):
+   * pushed to the police force's, the school's and the region's dashboards at once.
+   */
+  | { type: 'grant'; change: GrantChange; grant: GrantView }
   /** The session is over (logout, expiry, account change); the socket closes next with code 4401. */
   | { type: 'signed-out'; cause: EndCause; reason: string };
 

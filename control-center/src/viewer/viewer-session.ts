@@ -80,6 +80,13 @@ export class ViewerSession {
     this.send({ type: 'cameras', cameras: visibleCameras(this.deps.policy, this.deps.cameras, found) });
   }
 
+  /** Sends an event when the account behind the socket is in its audience (checked now, against the live session). */
+  pushTo(ev: ViewerEvent, audience: (principal: Principal) => boolean): void {
+    if (this.closed) return;
+    const found = this.principal();
+    if (found && audience(found)) this.send(ev);
+  }
+
   /** Sends a deferred camera list once the browser has caught up. */
   flushDeferred(): void {
     if (this.camerasDirty && this.ws.bufferedAmount <= SOFT_BUFFER_BYTES) this.sendCameras();

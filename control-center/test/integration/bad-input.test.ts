@@ -35,6 +35,8 @@ let admin: CentreClient;
 let operator: CentreClient;
 let auditor: CentreClient;
 let userId: string;
+let grantId: string;
+const GRANT = { forceId: 'mp-sokolov', cameraIds: ['gw-own:cam'], reason: 'Vandalismus u vchodu', caseRef: 'MP-SO-2026/1', legalBasis: '§ 8 zák. 553/1991 Sb.', minutes: 60 };
 
 /** A valid request body per route (the base each bad variant is made from). A route with a body needs one here. */
 const VALID: Record<string, () => Record<string, unknown>> = {
@@ -45,6 +47,9 @@ const VALID: Record<string, () => Record<string, unknown>> = {
   'PATCH /api/users/:id': () => ({ role: 'operator' }),
   'POST /api/gateways': () => ({ id: `gw-${randomBytes(3).toString('hex')}`, schoolId: 'zs-sokolov', name: 'Brána' }),
   'POST /api/gateways/enroll': () => ({ token: randomBytes(32).toString('base64url') }),
+  'POST /api/grants': () => ({ ...GRANT }),
+  'POST /api/grants/:id/extend': () => ({ minutes: 1, reason: 'pátrání pokračuje' }),
+  'POST /api/schools/:id/emergency': () => ({ reason: 'Cizí osoba v budově' }),
 };
 /** A valid path parameter per route. */
 const PARAM: Record<string, () => string> = {
@@ -54,6 +59,12 @@ const PARAM: Record<string, () => string> = {
   'DELETE /api/users/:id/totp': () => userId,
   'GET /api/cameras/:id': () => 'gw-own:cam',
   'POST /api/gateways/:id/revoke': () => 'gw-own',
+  'POST /api/grants/:id/approve': () => grantId,
+  'POST /api/grants/:id/revoke': () => grantId,
+  'POST /api/grants/:id/extend': () => grantId,
+  'POST /api/schools/:id/emergency': () => 'zs-sokolov',
+  'GET /api/cameras/:id/viewers': () => 'gw-own:cam',
+  'GET /api/schools/:id/viewers': () => 'zs-sokolov',
 };
 /** A valid query per route. */
 const QUERY: Record<string, () => Record<string, string>> = {
@@ -101,6 +112,7 @@ beforeAll(async () => {
   operator = await fx.signIn(ACCOUNTS.operator);
   auditor = await fx.signIn(ACCOUNTS.auditor);
   await fx.connectGateway(admin, 'gw-own', 'zs-sokolov', ['cam']);
+  grantId = (await operator.post<{ id: string }>('/api/grants', GRANT)).body.id;
   userId = (await admin.post<{ id: string }>('/api/users', { username: 'target-user', password: 'a-long-password-1', role: 'operator', orgId: 'kvk' })).body.id;
 }, 60_000);
 

@@ -3,6 +3,7 @@ import type { EndCause } from '../../access/revocation';
 import type { ErrorBody, SessionBody } from '../../auth/auth-schemas';
 import type { CameraView } from '../../cameras/camera-view';
 import type { ViewerEvent, ViewerRequest } from '../../viewer/viewer-messages';
+import { GrantsPanel } from './grants-panel';
 import { type Lang, plural, t } from './i18n';
 
 /**
@@ -23,6 +24,18 @@ export interface TileStats {
   /** Glass-to-glass latency of recent frames (ms), from the simulator's capture-time barcode. */
   latencies: number[];
   barcodes: number;
+  /** When the last frame was shown (ms since the epoch). */
+  lastFrameAt: number | null;
+}
+
+/** A view the centre ended, as the page recorded it (for diagnostics and tests). */
+export interface Ending {
+  cameraId: string;
+  /** When the page stopped the video (ms since the epoch). */
+  at: number;
+  lastFrameAt: number | null;
+  causeKind: EndCause['kind'];
+  reason: string;
 }
 
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
@@ -43,6 +56,14 @@ let page = 0;
 const tiles = new Map<string, Tile>();
 let ws: WebSocket | undefined;
 let tileSeq = 0;
+const endings: Ending[] = [];
+const grantsPanel = new GrantsPanel(
+  () => lang,
+  () => session,
+  () => {
+    for (const tile of tiles.values()) tile.showCase(grantsPanel.caseRefFor(tile.camera.id));
+  },
+);
 
 class Tile {
   readonly el = document.createElement('div');
@@ -50,6 +71,7 @@ class Tile {
   readonly label = document.createElement('div');
   readonly stateEl = document.createElement('span');
   readonly latEl = document.createElement('span');
+  readonly caseEl = document.createElement('span');
   pc: RTCPeerConnection | undefined;
   handle = '';
   stats: TileStats;
@@ -66,7 +88,9 @@ class Tile {
     const name = document.createElement('span');
     name.textContent = `${camera.name} · ${camera.schoolId}`;
     this.stateEl.className = 'state';
-    this.label.append(name, this.latEl, this.stateEl);
+    this.caseEl.className = 'case';
+    this.label.append(name, this.caseEl, this.latEl, this.stateEl);
+    this.showCase(grantsPanel.caseRefFor(camera.id));
     this.el.append(this.video, this.label);
     this.stats = this.freshStats();
     this.setState('connecting');
@@ -74,7 +98,12 @@ class Tile {
   }
 
   private freshStats(): TileStats {
-    return { cameraId: this.camera.id, state: 'connecting', openedAt: performance.timeOrigin + performance.now(), firstFrameAt: null, frames: 0, width: 0, height: 0, latencies: [], barcodes: 0 };
+    return { cameraId: this.camera.id, state: 'connecting', openedAt: performance.timeOrigin + performance.now(), firstFrameAt: null, frames: 0, width: 0, height: 0, latencies: [], barcodes: 0, lastFrameAt: null };
+  }
+
+  /** The case reference of the grant the tile is watched under (police), on the tile itself. */
+  showCase(caseRef: string | undefined): void {
+    this.caseEl.textContent = caseRef ? `${t(lang, 'grant.caseRef')} ${caseRef}` : '';
   }
 
   setState(state: string): void {
@@ -142,6 +171,7 @@ class Tile {
     if (!this.pc) return;
     const s = this.stats;
     s.frames++;
+    s.lastFrameAt = performance.timeOrigin + now;
     s.width = meta.width;
     s.height = meta.height;
     if (s.firstFrameAt === null) {
@@ -226,9 +256,16 @@ function onEvent(ev: ViewerEvent): void {
     }
     case 'ended': {
       const tile = tileByHandle(ev.tile);
-      if (tile) tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
+      if (tile) {
+        tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
+        endings.push({ cameraId: tile.camera.id, at: Date.now(), lastFrameAt: tile.stats.lastFrameAt, causeKind: ev.cause.kind, reason: ev.reason });
+      }
+      if (ev.cause.kind === 'access_revoked') grantsPanel.viewCut(ev.cause.grantId, ev.cause.grantEnd);
       return;
     }
+    case 'grant':
+      grantsPanel.update(ev.change, ev.grant);
+      return;
     case 'error': {
       const tile = ev.tile === undefined ? undefined : tileByHandle(ev.tile);
       // Refused for good (out of scope, not allowed, too many tiles): the tile stays ended.
@@ -287,6 +324,7 @@ function signedIn(body: SessionBody): void {
   whoami.textContent = `${body.user.username} (${body.user.role}, ${body.user.org})`;
   loginError.textContent = '';
   if (!ws) connect();
+  void grantsPanel.load();
 }
 
 function signedOut(messageKey?: string): void {
@@ -301,6 +339,7 @@ function signedOut(messageKey?: string): void {
     tile.el.remove();
   }
   tiles.clear();
+  grantsPanel.clear();
   signedInBar.hidden = true;
   loginForm.hidden = false;
   status.textContent = '';
@@ -339,9 +378,11 @@ document.getElementById('logout')!.onclick = () => {
 function applyLang(): void {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(lang, el.dataset.i18n!);
+  for (const el of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) el.placeholder = t(lang, el.dataset.i18nPlaceholder!);
   document.getElementById('lang')!.textContent = lang === 'cs' ? 'EN' : 'CZ';
   document.title = t(lang, 'title');
   for (const tile of tiles.values()) tile.setState(tile.stats.state);
+  grantsPanel.render();
 }
 
 function setGrid(size: number): void {
@@ -374,12 +415,18 @@ declare global {
       inbound(cameraId: string): Promise<Record<string, unknown> | null>;
       /** Who is signed in, and whether the centre has sent this account's camera list yet. */
       session(): { user: SessionBody['user'] | null; camerasReceived: boolean; liveCameras: number; visibleCameras: number };
+      /** Views the centre ended, oldest first. */
+      endings(): Ending[];
+      /** The running grants the page knows, and the notice it shows. */
+      grants(): { active: { id: string; caseRef: string; cameraIds: string[]; expiresAt: number | null }[]; notice: string };
     };
   }
 }
 window.schoolcam = {
   session: () => ({ user: session?.user ?? null, camerasReceived: visibleCount !== null, liveCameras: cameraList.length, visibleCameras: visibleCount ?? 0 }),
   tiles: () => [...tiles.values()].map((x) => ({ ...x.stats, latencies: [...x.stats.latencies] })),
+  endings: () => endings.map((e) => ({ ...e })),
+  grants: () => ({ active: grantsPanel.active().map((g) => ({ id: g.id, caseRef: g.caseRef, cameraIds: g.cameraIds, expiresAt: g.expiresAt })), notice: grantsPanel.noticeText }),
   unwatch: (id) => {
     const tile = tiles.get(id);
     if (tile) {

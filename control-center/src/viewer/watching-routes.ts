@@ -6,6 +6,7 @@ import { ErrorBody } from '../auth/auth-schemas';
 import { type RequestAuthDeps, principalOf, refuse } from '../auth/request-auth';
 import { AppError } from '../errors';
 import { CameraId, OrgId } from '../http/schemas';
+import { readableCamera } from '../cameras/camera-routes';
 import type { CameraStore } from '../storage/camera-store';
 import type { OrgStore } from '../storage/org-store';
 import type { LiveViewInfo, LiveViews } from './live-views';
@@ -38,14 +39,14 @@ const WATCH_OVERSIGHT = new Set<Principal['role']>(['operator', 'auditor', 'scho
 
 export interface WatchingRoutesDeps extends Pick<RequestAuthDeps, 'audit' | 'metrics'> {
   liveViews: Pick<LiveViews, 'list'>;
-  cameras: Pick<CameraStore, 'get'>;
+  cameras: Pick<CameraStore, 'get' | 'list'>;
   orgs: Pick<OrgStore, 'get'>;
   policy: AccessPolicy;
 }
 
 /** Who is watching now, per camera and per school. */
 export const watchingRoutes: FastifyPluginCallbackTypebox<WatchingRoutesDeps> = (app, deps, done) => {
-  const { liveViews, cameras, orgs, policy } = deps;
+  const { liveViews, orgs } = deps;
   const body = Type.Object({ viewers: Type.Array(WatcherView) });
 
   app.get(
@@ -56,13 +57,8 @@ export const watchingRoutes: FastifyPluginCallbackTypebox<WatchingRoutesDeps> = 
     },
     (req) => {
       const p = principalOf(req);
-      const camera = cameras.get(req.params.id);
-      const decision = policy.decide(p, 'camera.read', camera && { schoolId: camera.schoolId, cameraId: camera.id });
-      if (!decision.allowed || !camera) {
-        refuse(req, deps, 'NOT_FOUND', decision.allowed ? 'unknown_resource' : decision.reason, { cameraId: req.params.id, schoolId: camera?.schoolId });
-        throw new AppError('NOT_FOUND', 'camera not found', 404);
-      }
-      if (!WATCH_OVERSIGHT.has(p.role) || decision.basis.kind !== 'role') {
+      const { camera, basis } = readableCamera(req, deps, req.params.id);
+      if (!WATCH_OVERSIGHT.has(p.role) || basis.kind !== 'role') {
         refuse(req, deps, 'FORBIDDEN', 'role_not_permitted', { cameraId: camera.id, schoolId: camera.schoolId });
         throw new AppError('FORBIDDEN', 'this account may not see who is watching', 403);
       }

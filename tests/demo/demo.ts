@@ -5,11 +5,11 @@ import { startStack } from './demo-stack';
  * `npm start`: the whole system on this machine — the reference region (Karlovy Vary,
  * Sokolov, Cheb, Mariánské Lázně: a municipal police force and a school with simulated
  * cameras in each town), one enrolled gateway per school, the control centre with its
- * SQLite file under data/ — and one sign-in per role. Ctrl-C stops everything.
+ * SQLite file under data/ (or SCHOOLCAM_DATA_DIR) — and one sign-in per role. Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
   console.log('Starting the simulator, the control centre and the school gateways…');
-  const stack = await startStack({ cameras: 8, schools: 4, dataDir: join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
+  const stack = await startStack({ cameras: 8, schools: 4, dataDir: process.env.SCHOOLCAM_DATA_DIR ?? join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   console.log(`Dashboard: ${stack.pageUrl}`);
   console.log(`Simulator: ${stack.simulatorUrl}`);

@@ -160,6 +160,9 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   }
   const problem = firstSchemaError(checker, cfg);
   if (problem) throw new CenterConfigError(problem);
+  const grants = (cfg as CenterConfig).grants;
+  if (grants.defaultMinutes > grants.maxMinutes) throw new CenterConfigError(`/grants/defaultMinutes ${grants.defaultMinutes} exceeds /grants/maxMinutes ${grants.maxMinutes}`);
+  if (grants.emergencyMinutes > grants.maxMinutes) throw new CenterConfigError(`/grants/emergencyMinutes ${grants.emergencyMinutes} exceeds /grants/maxMinutes ${grants.maxMinutes}`);
   return deepFreeze(cfg as CenterConfig);
 }
 

@@ -18,6 +18,13 @@ export type AuditKind =
   | 'gateway.enrol'
   | 'gateway.revoke'
   | 'audit.export'
+  | 'alarm.ack'
+  | 'camera.discover'
+  | 'camera.check'
+  | 'camera.register'
+  | 'camera.update'
+  | 'camera.unregister'
+  | 'camera.snapshot'
   /** Grants (see grants/): every event carries the case reference in `detail.caseRef`. */
   | 'grant.create'
   | 'grant.request'

@@ -6,11 +6,11 @@ import { ErrorBody } from '../auth/auth-schemas';
 import { type RequestAuthDeps, principalOf, refuse } from '../auth/request-auth';
 import { AppError } from '../errors';
 import { CameraId } from '../http/schemas';
-import type { CameraRecord, CameraStore } from '../storage/camera-store';
+import type { CameraCatalogue, CameraEntry } from './camera-catalogue';
 import { CameraView, cameraView, visibleCameras } from './camera-view';
 
 export interface CameraRoutesDeps extends Pick<RequestAuthDeps, 'audit' | 'metrics'> {
-  cameras: Pick<CameraStore, 'get' | 'list'>;
+  cameras: Pick<CameraCatalogue, 'list' | 'get'>;
   policy: AccessPolicy;
 }
 
@@ -18,7 +18,7 @@ export interface CameraRoutesDeps extends Pick<RequestAuthDeps, 'audit' | 'metri
  * A camera the caller may see, with the decision that lets them (its basis: role or grant).
  * Anything else — unknown, or outside their scope — is NOT_FOUND for them, and the refusal is audited.
  */
-export function readableCamera(req: FastifyRequest, deps: CameraRoutesDeps, id: string): { camera: CameraRecord; basis: AccessBasis } {
+export function readableCamera(req: FastifyRequest, deps: CameraRoutesDeps, id: string): { camera: CameraEntry; basis: AccessBasis } {
   const camera = deps.cameras.get(id);
   const decision = deps.policy.decide(principalOf(req), 'camera.read', camera && { schoolId: camera.schoolId, cameraId: camera.id });
   if (!decision.allowed || !camera) {
@@ -36,7 +36,7 @@ export const cameraRoutes: FastifyPluginCallbackTypebox<CameraRoutesDeps> = (app
     '/api/cameras',
     {
       config: { access: { kind: 'session' } },
-      schema: { summary: 'Cameras in the caller\'s scope, with health', tags: ['cameras'], response: { 200: Type.Object({ cameras: Type.Array(CameraView) }) } },
+      schema: { summary: 'Cameras in the caller\'s scope, with health and registration', tags: ['cameras'], response: { 200: Type.Object({ cameras: Type.Array(CameraView) }) } },
     },
     (req) => ({ cameras: visibleCameras(policy, cameras, principalOf(req)) }),
   );

@@ -6,8 +6,8 @@ import { ErrorBody } from '../auth/auth-schemas';
 import { type RequestAuthDeps, principalOf, refuse } from '../auth/request-auth';
 import { AppError } from '../errors';
 import { CameraId, OrgId } from '../http/schemas';
+import type { CameraCatalogue } from '../cameras/camera-catalogue';
 import { readableCamera } from '../cameras/camera-routes';
-import type { CameraStore } from '../storage/camera-store';
 import type { OrgStore } from '../storage/org-store';
 import type { LiveViewInfo, LiveViews } from './live-views';
 
@@ -39,7 +39,7 @@ const WATCH_OVERSIGHT = new Set<Principal['role']>(['operator', 'auditor', 'scho
 
 export interface WatchingRoutesDeps extends Pick<RequestAuthDeps, 'audit' | 'metrics'> {
   liveViews: Pick<LiveViews, 'list'>;
-  cameras: Pick<CameraStore, 'get' | 'list'>;
+  cameras: Pick<CameraCatalogue, 'get' | 'list'>;
   orgs: Pick<OrgStore, 'get'>;
   policy: AccessPolicy;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { AccessExtension, ExtraAccess } from '../access/policy';
+import type { AccessExtension, CameraPermission, ExtraAccess } from '../access/policy';
 import type { Principal } from '../access/principal';
 import type { AccessRevocations } from '../access/revocation';
 import type { AuditActor, AuditInput } from '../audit/audit-log';
@@ -115,7 +115,8 @@ export class GrantService extends EventEmitter<GrantEvents> implements AccessExt
         basis: { kind: 'grant', grantId: g.id, caseRef: g.caseRef },
         schoolIds: new Set(g.wholeSchoolId ? [g.wholeSchoolId] : []),
         cameraIds: new Set(g.cameraIds),
-        permissions: new Set(['camera.read', 'camera.view'] as const),
+        // Live view always; snapshots only when the grant says so.
+        permissions: new Set<CameraPermission>(g.snapshots ? ['camera.read', 'camera.view', 'camera.snapshot'] : ['camera.read', 'camera.view']),
       }));
   }
 

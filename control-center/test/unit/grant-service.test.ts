@@ -186,6 +186,17 @@ describe('grant service', () => {
     expect(service.lookup(url.username)).toBeUndefined();
   });
 
+  it('allows snapshots under a grant only when the grant says so; live view always', () => {
+    const { service, policy } = setup();
+    const record = { schoolId: 'zs-sokolov', cameraId: 'gw-sok:cam1' };
+    const liveOnly = service.create(as(operator), input).grant;
+    expect(policy.decide(policeA, 'camera.view', record).allowed).toBe(true);
+    expect(policy.decide(policeA, 'camera.snapshot', record)).toMatchObject({ allowed: false, code: 'FORBIDDEN' });
+    service.create(as(operator), { ...input, snapshots: true });
+    expect(policy.decide(policeA, 'camera.snapshot', record)).toMatchObject({ allowed: true, basis: { kind: 'grant' } });
+    expect(service.get(operator, liveOnly.id).snapshots).toBe(false);
+  });
+
   it('records the first view under a grant as its use, once', () => {
     const { service, audit } = setup();
     const { grant } = service.create(as(operator), input);

@@ -4,6 +4,7 @@ import type { ErrorBody, SessionBody } from '../../auth/auth-schemas';
 import type { CameraView } from '../../cameras/camera-view';
 import { decodeMseFrame } from '../../viewer/mse-frame';
 import type { ViewerEvent, ViewerRequest } from '../../viewer/viewer-messages';
+import { GrantsPanel } from './grants-panel';
 import { type Lang, plural, t } from './i18n';
 import { MsePlayer } from './mse-player';
 
@@ -38,6 +39,18 @@ export interface TileStats {
   transport: Transport;
   /** Why the tile left WebRTC for MSE, if it did. */
   fallback: string | null;
+  /** When the last frame was shown (ms since the epoch). */
+  lastFrameAt: number | null;
+}
+
+/** A view the centre ended, as the page recorded it (for diagnostics and tests). */
+export interface Ending {
+  cameraId: string;
+  /** When the page stopped the video (ms since the epoch). */
+  at: number;
+  lastFrameAt: number | null;
+  causeKind: EndCause['kind'];
+  reason: string;
 }
 
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
@@ -58,6 +71,14 @@ let page = 0;
 const tiles = new Map<string, Tile>();
 let ws: WebSocket | undefined;
 let tileSeq = 0;
+const endings: Ending[] = [];
+const grantsPanel = new GrantsPanel(
+  () => lang,
+  () => session,
+  () => {
+    for (const tile of tiles.values()) tile.showCase(grantsPanel.caseRefFor(tile.camera.id));
+  },
+);
 
 class Tile {
   readonly el = document.createElement('div');
@@ -65,6 +86,7 @@ class Tile {
   readonly label = document.createElement('div');
   readonly stateEl = document.createElement('span');
   readonly latEl = document.createElement('span');
+  readonly caseEl = document.createElement('span');
   pc: RTCPeerConnection | undefined;
   mse: MsePlayer | undefined;
   transport: Transport = preferMse ? 'mse' : 'webrtc';
@@ -85,7 +107,9 @@ class Tile {
     const name = document.createElement('span');
     name.textContent = `${camera.name} · ${camera.schoolId}`;
     this.stateEl.className = 'state';
-    this.label.append(name, this.latEl, this.stateEl);
+    this.caseEl.className = 'case';
+    this.label.append(name, this.caseEl, this.latEl, this.stateEl);
+    this.showCase(grantsPanel.caseRefFor(camera.id));
     this.el.append(this.video, this.label);
     this.stats = this.freshStats();
     this.setState('connecting');
@@ -105,7 +129,13 @@ class Tile {
       barcodes: 0,
       transport: this.transport,
       fallback: this.fallback,
+      lastFrameAt: null,
     };
+  }
+
+  /** The case reference of the grant the tile is watched under (police), on the tile itself. */
+  showCase(caseRef: string | undefined): void {
+    this.caseEl.textContent = caseRef ? `${t(lang, 'grant.caseRef')} ${caseRef}` : '';
   }
 
   setState(state: string): void {
@@ -216,6 +246,7 @@ class Tile {
     if (!this.pc && !this.mse) return;
     const s = this.stats;
     s.frames++;
+    s.lastFrameAt = performance.timeOrigin + now;
     s.width = meta.width;
     s.height = meta.height;
     if (s.firstFrameAt === null) {
@@ -303,9 +334,16 @@ function onEvent(ev: ViewerEvent): void {
       return;
     case 'ended': {
       const tile = tileByHandle(ev.tile);
-      if (tile) tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
+      if (tile) {
+        tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
+        endings.push({ cameraId: tile.camera.id, at: Date.now(), lastFrameAt: tile.stats.lastFrameAt, causeKind: ev.cause.kind, reason: ev.reason });
+      }
+      if (ev.cause.kind === 'access_revoked') grantsPanel.viewCut(ev.cause.grantId, ev.cause.grantEnd);
       return;
     }
+    case 'grant':
+      grantsPanel.update(ev.change, ev.grant);
+      return;
     case 'error': {
       const tile = ev.tile === undefined ? undefined : tileByHandle(ev.tile);
       // Refused for good (out of scope, not allowed, too many tiles): the tile stays ended.
@@ -372,6 +410,7 @@ function signedIn(body: SessionBody): void {
   whoami.textContent = `${body.user.username} (${body.user.role}, ${body.user.org})`;
   loginError.textContent = '';
   if (!ws) connect();
+  void grantsPanel.load();
 }
 
 function signedOut(messageKey?: string): void {
@@ -386,6 +425,7 @@ function signedOut(messageKey?: string): void {
     tile.el.remove();
   }
   tiles.clear();
+  grantsPanel.clear();
   signedInBar.hidden = true;
   loginForm.hidden = false;
   status.textContent = '';
@@ -424,9 +464,11 @@ document.getElementById('logout')!.onclick = () => {
 function applyLang(): void {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(lang, el.dataset.i18n!);
+  for (const el of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) el.placeholder = t(lang, el.dataset.i18nPlaceholder!);
   document.getElementById('lang')!.textContent = lang === 'cs' ? 'EN' : 'CZ';
   document.title = t(lang, 'title');
   for (const tile of tiles.values()) tile.setState(tile.stats.state);
+  grantsPanel.render();
 }
 
 function setGrid(size: number): void {
@@ -459,12 +501,18 @@ declare global {
       inbound(cameraId: string): Promise<Record<string, unknown> | null>;
       /** Who is signed in, and whether the centre has sent this account's camera list yet. */
       session(): { user: SessionBody['user'] | null; camerasReceived: boolean; liveCameras: number; visibleCameras: number };
+      /** Views the centre ended, oldest first. */
+      endings(): Ending[];
+      /** The running grants the page knows, and the notice it shows. */
+      grants(): { active: { id: string; caseRef: string; cameraIds: string[]; expiresAt: number | null }[]; notice: string };
     };
   }
 }
 window.schoolcam = {
   session: () => ({ user: session?.user ?? null, camerasReceived: visibleCount !== null, liveCameras: cameraList.length, visibleCameras: visibleCount ?? 0 }),
   tiles: () => [...tiles.values()].map((x) => ({ ...x.stats, latencies: [...x.stats.latencies] })),
+  endings: () => endings.map((e) => ({ ...e })),
+  grants: () => ({ active: grantsPanel.active().map((g) => ({ id: g.id, caseRef: g.caseRef, cameraIds: g.cameraIds, expiresAt: g.expiresAt })), notice: grantsPanel.noticeText }),
   unwatch: (id) => {
     const tile = tiles.get(id);
     if (tile) {

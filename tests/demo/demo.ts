@@ -9,7 +9,11 @@ import { startStack } from './demo-stack';
  */
 async function main(): Promise<void> {
   console.log('Starting the simulator, the control centre and the school gateways…');
-  const stack = await startStack({ cameras: 8, schools: 4, dataDir: process.env.SCHOOLCAM_DATA_DIR ?? join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
+  const stack = await startStack({ cameras: 8, schools: 4, dataDir: process.env.SCHOOLCAM_DATA_DIR ?? join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080),
+    logs: 'ignore',
+    // The RTSP re-export for police video systems, on a free port: grants hand out its URLs.
+    centre: { rtspExport: { port: 0 } },
+  });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   console.log(`Dashboard: ${stack.pageUrl}`);
   console.log(`Simulator: ${stack.simulatorUrl}`);

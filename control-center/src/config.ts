@@ -72,6 +72,46 @@ export const CenterConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * Sharing with municipal police (see grants/README.md). A grant runs `defaultMinutes`
+     * unless its creator asks for another length, never more than `maxMinutes` in all
+     * (extensions included). With `twoPersonRule`, a grant needs a second operator's approval
+     * before it is active. An emergency raised by a school opens its cameras to its town's force
+     * for `emergencyMinutes` at once (pre-approved here); `emergencyForces` maps a town to the
+     * force that gets it when it is not the town's own.
+     */
+    grants: Type.Object(
+      {
+        /** Default 480 (8 h). */
+        defaultMinutes: Minutes(8 * 60, 30 * 24 * 60),
+        /** Hard maximum of a grant's whole life, extensions included. Default 1440 (24 h). */
+        maxMinutes: Minutes(24 * 60, 30 * 24 * 60),
+        /** A grant needs the approval of a second operator. Default false. */
+        twoPersonRule: Type.Boolean({ default: false }),
+        /** Length of an emergency grant. Default 60. */
+        emergencyMinutes: Minutes(60, 24 * 60),
+        /** Town id → police force id, where the emergency force is not the town's own. */
+        emergencyForces: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * RTSP re-export of granted cameras to police video systems: `rtsp://…/grant/<grantId>/<cameraId>`,
+     * Digest auth with each grant's credentials. Served when `port` is set (0 picks a free one);
+     * `host` defaults to the centre's `host`; `publicUrl` (`rtsp://name:port`) is the base of the
+     * URLs handed out when police systems reach the centre by another name; `udp` (default true)
+     * offers RTP over UDP to clients asking for it; `tls` (PEM files) serves RTSPS instead.
+     */
+    rtspExport: Type.Object(
+      {
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        host: Type.Optional(Type.String({ minLength: 1 })),
+        publicUrl: Type.Optional(Type.String({ pattern: '^rtsps?://[^/@\\s]+$' })),
+        udp: Type.Optional(Type.Boolean()),
+        tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
      * Prometheus metrics: `GET /metrics` on the main listener with `Authorization: Bearer
      * <token>`, and/or on a separate listener (`port`, on `host`, default 127.0.0.1) meant
      * for a monitoring network only. Without either, metrics are not served.
@@ -109,6 +149,8 @@ const DEFAULTS = {
   gatewayOfflineGraceMs: 15_000,
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
+  grants: { defaultMinutes: 8 * 60, maxMinutes: 24 * 60, twoPersonRule: false, emergencyMinutes: 60, emergencyForces: {} },
+  rtspExport: {},
 } as const;
 
 /** Keys of the first release's config that are gone, with what replaced them. */
@@ -126,19 +168,22 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   const raw = input as Record<string, unknown>;
   for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
   const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
-  for (const section of ['session', 'login', 'limits', 'metrics'] as const) {
+  for (const section of ['session', 'login', 'limits', 'metrics', 'grants', 'rtspExport'] as const) {
     const given = raw[section];
     cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
   }
   const problem = firstSchemaError(checker, cfg);
   if (problem) throw new CenterConfigError(problem);
+  const grants = (cfg as CenterConfig).grants;
+  if (grants.defaultMinutes > grants.maxMinutes) throw new CenterConfigError(`/grants/defaultMinutes ${grants.defaultMinutes} exceeds /grants/maxMinutes ${grants.maxMinutes}`);
+  if (grants.emergencyMinutes > grants.maxMinutes) throw new CenterConfigError(`/grants/emergencyMinutes ${grants.emergencyMinutes} exceeds /grants/maxMinutes ${grants.maxMinutes}`);
   return deepFreeze(cfg as CenterConfig);
 }
 
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
  * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`,
- * `SCHOOLCAM_FANOUT_TRACE`) → validate → freeze. The only module of the centre that reads
+ * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_RTSP_EXPORT_PORT`) → validate → freeze. The only module of the centre that reads
  * `process.env`. Throws `CenterConfigError('<path> <message>')`.
  */
 export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<CenterConfig> {
@@ -158,6 +203,7 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
   if (env.SCHOOLCAM_DATA_DIR) cfg.dataDir = env.SCHOOLCAM_DATA_DIR;
   if (env.SCHOOLCAM_FANOUT_TRACE) cfg.fanoutTrace = env.SCHOOLCAM_FANOUT_TRACE === '1' || env.SCHOOLCAM_FANOUT_TRACE === 'true';
+  if (env.SCHOOLCAM_RTSP_EXPORT_PORT) cfg.rtspExport = { ...(cfg.rtspExport as object | undefined), port: Number(env.SCHOOLCAM_RTSP_EXPORT_PORT) };
   if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
   return resolveCenterConfig(cfg);
 }

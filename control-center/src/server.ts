@@ -21,6 +21,11 @@ import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from '
 import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
 import { gatewayRoutes } from './gateways/gateway-routes';
+import { GrantService, type GrantSettings } from './grants/grant-service';
+import { grantRoutes } from './grants/grant-routes';
+import { GrantStore } from './grants/grant-store';
+import { grantView } from './grants/grant-view';
+import type { RtspGrantAccess } from './grants/rtsp-credentials';
 import { healthRoutes } from './health/health-routes';
 import { docsRoutes } from './http/docs-routes';
 import { type RegisteredRoute, createHttpApp } from './http/http-app';
@@ -42,9 +47,11 @@ import { SessionStore } from './storage/session-store';
 import { UserStore } from './storage/user-store';
 import { UserAdmin } from './users/user-admin';
 import { userRoutes } from './users/user-routes';
+import { RtspExportServer } from './rtsp-export/rtsp-export-server';
 import { LiveViews } from './viewer/live-views';
 import { ViewerHub } from './viewer/viewer-hub';
 import { viewerRoutes } from './viewer/viewer-routes';
+import { watchingRoutes } from './viewer/watching-routes';
 import { buildWebAssets } from './web/web-bundle';
 import { webRoutes } from './web/web-routes';
 
@@ -54,7 +61,13 @@ export interface ControlCenterOptions {
   /** Fan-out tuning and test hooks (see `FanoutOptions`); shard count and trace are config. */
   fanout?: Omit<FanoutOptions, 'peer' | 'upstreamLingerMs' | 'shards' | 'trace'>;
   logger?: Logger;
+  /**
+   * Who may use the RTSP re-export (config `rtspExport`): the grant module's credentials. Without
+   * it, every RTSP user is unknown and refused.
+   */
+  rtspGrants?: RtspGrantAccess;
 }
+
 
 const MINUTE = 60_000;
 
@@ -76,6 +89,10 @@ export class ControlCenter {
     /** Where anything that withdraws access cuts live sessions. */
     readonly revocations: AccessRevocations,
     readonly liveViews: LiveViews,
+    /** Police grants (lifecycle, expiry timers). */
+    readonly grants: GrantService,
+    /** Grant credentials for the RTSP re-export (Digest lookup); its sessions end through `revocations`. */
+    readonly rtspGrants: RtspGrantAccess,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
     private readonly alarms: AlarmService,
@@ -87,6 +104,8 @@ export class ControlCenter {
     private readonly metricsApp: FastifyInstance | undefined,
     /** URL of the separate metrics listener, when configured. */
     readonly metricsUrl: string | undefined,
+    /** The RTSP re-export to police video systems, when configured (`rtspExport`). */
+    readonly rtspExport: RtspExportServer | undefined,
   ) {}
 
   static async create(input: CenterConfigInput = {}, opts: ControlCenterOptions = {}): Promise<ControlCenter> {
@@ -99,7 +118,9 @@ export class ControlCenter {
       return await ControlCenter.start(config, opts, log, tls, db, opened);
     } catch (err) {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
+      await opened.rtspExport?.close();
       opened.hub?.close();
+      opened.grants?.close();
       opened.alarms?.close();
       opened.requests?.close();
       opened.link?.close();
@@ -194,10 +215,28 @@ export class ControlCenter {
     opened.sweep = setInterval(() => sessions.sweep(), MINUTE);
     opened.sweep.unref();
 
-    // Live views and the viewer sockets.
-    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), () =>
-      metrics.viewStarts.inc(),
+    // Police grants: an extension of the policy, ended through the revocation channel.
+    const grantSettings: GrantSettings = { ...config.grants, rtspPublicUrl: config.rtspExport.publicUrl };
+    const grants = new GrantService(
+      {
+        store: new GrantStore(db),
+        orgs,
+        cameras,
+        audit,
+        revocations,
+        viewsUnder: (grantId) => liveViews.list().filter((v) => v.basis.kind === 'grant' && v.basis.grantId === grantId).length,
+        log: log.child({ module: 'centre:grants' }),
+      },
+      grantSettings,
     );
+    opened.grants = grants;
+    policy.extend(grants);
+
+    // Live views and the viewer sockets.
+    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), (view) => {
+      metrics.viewStarts.inc();
+      grants.viewStarted(view);
+    });
     const hub = new ViewerHub(
       {
         liveViews,
@@ -217,6 +256,12 @@ export class ControlCenter {
     figures.viewerSockets = () => hub.size;
     link.on('cameras', () => hub.camerasChanged());
     alarms.on('change', (alarm, change) => hub.alarmChanged(alarm, change));
+    // Grant changes reach the dashboards that may see them at once; camera lists follow.
+    grants.on('change', (g, change) => {
+      hub.push({ type: 'grant', change, grant: grantView(g, grants.camerasOf(g)) }, (p) => grants.canSee(p, g));
+      hub.camerasChanged();
+    });
+    grants.start();
 
     // HTTP: shared plumbing, then one plugin per area.
     const authDeps = { sessions, policy, audit, metrics, publicOrigin: config.publicOrigin, tls: Boolean(tls) };
@@ -239,6 +284,8 @@ export class ControlCenter {
     await app.register(alarmRoutes, { alarms, store: alarmStore, cameras, policy, audit, metrics });
     const registration = new CameraRegistration({ requests, gateways, link, cameras, registrations, audit });
     await app.register(registrationRoutes, { registration, catalogue, orgs, gateways, link, policy, audit, metrics });
+    await app.register(watchingRoutes, { liveViews, cameras: catalogue, orgs, policy, audit, metrics });
+    await app.register(grantRoutes, { grants, audit, metrics });
     const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
     await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
     await app.register(auditRoutes, { audit });
@@ -258,7 +305,26 @@ export class ControlCenter {
       await metricsApp.listen({ host: config.metrics.host, port: config.metrics.port });
       metricsUrl = listenUrl(metricsApp, config.metrics.host, false);
     }
-    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl);
+
+    // RTSP re-export to police video systems: sessions are live views under their grant, cut by its revocation.
+    let rtspExport: RtspExportServer | undefined;
+    const rx = config.rtspExport;
+    if (rx.port !== undefined) {
+      rtspExport = await RtspExportServer.create(
+        {
+          host: rx.host ?? config.host,
+          port: rx.port,
+          publicUrl: rx.publicUrl,
+          udp: rx.udp ?? true,
+          tls: rx.tls ? { cert: readFileSync(rx.tls.cert), key: readFileSync(rx.tls.key) } : undefined,
+        },
+        { grants: opts.rtspGrants ?? grants, cameras, liveViews, audit, log: log.child({ module: 'centre:rtsp-export' }) },
+      );
+      opened.rtspExport = rtspExport;
+      // With port 0 the address is known only now: the grants' RTSP URLs point at it.
+      grantSettings.rtspPublicUrl ??= rtspExport.baseUrl;
+    }
+    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, grants, opts.rtspGrants ?? grants, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl, rtspExport);
   }
 
   stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number; liveViews: number } {
@@ -270,6 +336,8 @@ export class ControlCenter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sessionSweep);
+    await this.rtspExport?.close();
+    this.grants.close();
     this.hub.close();
     this.liveViews.close();
     this.fanout.close();
@@ -284,6 +352,8 @@ export class ControlCenter {
 }
 
 interface Opened {
+  rtspExport?: RtspExportServer;
+  grants?: GrantService;
   link?: GatewayLinkServer;
   alarms?: AlarmService;
   requests?: GatewayRequests;

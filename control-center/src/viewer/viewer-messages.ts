@@ -4,18 +4,27 @@ import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
 import type { EndCause } from '../access/revocation';
 import type { AlarmChange, AlarmView } from '../alarms/alarm-view';
 import type { CameraView } from '../cameras/camera-view';
+import type { GrantChange } from '../grants/grant-service';
+import type { GrantView } from '../grants/grant-view';
 
 /**
  * Browser ↔ centre signalling on `/api/view`, declared once: the centre validates with these
  * schemas and the page imports the types. The centre offers (sendonly H.264), the browser
  * answers; ICE is not trickled. `tile` is the browser's own handle for one video element, so
  * one socket can drive a whole grid.
+ *
+ * A `watch` with `transport: 'mse'` (the page's fallback where WebRTC cannot connect) gets no
+ * offer: an `mse` event names the codec, then the video comes on this socket as fMP4 in binary
+ * frames (see `mse-frame.ts`), under the same access checks and cuts.
  */
 const Tile = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const CameraId = Type.String({ minLength: 1, maxLength: 300 });
 
 export const ViewerRequest = Type.Union([
-  Type.Object({ type: Type.Literal('watch'), tile: Tile, cameraId: CameraId }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('watch'), tile: Tile, cameraId: CameraId, transport: Type.Optional(Type.Union([Type.Literal('webrtc'), Type.Literal('mse')])) },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('answer'), tile: Tile, sdp: Type.String({ minLength: 1, maxLength: 64 * 1024 }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('unwatch'), tile: Tile }, { additionalProperties: false }),
 ]);
@@ -49,14 +58,25 @@ export type ViewerEvent =
   /** One alarm the account may see was raised, happened again, cleared or was acknowledged: replace it by `id`. */
   | { type: 'alarm'; change: AlarmChange; alarm: AlarmView }
   | { type: 'offer'; tile: string; sdp: string }
+  /**
+   * The tile's video follows as fMP4 in binary frames: an init segment first (and again when the
+   * camera changes its parameters, each time after a new `mse` event), then media segments.
+   * `codec` is for `MediaSource.addSourceBuffer(\`video/mp4; codecs="${codec}"\`)`.
+   */
+  | { type: 'mse'; tile: string; codec: string }
   /** A live view ended; `cause` says why (typed), `reason` in words. */
   | { type: 'ended'; tile: string; cause: EndCause; reason: string }
   | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
+  /**
+   * A grant the account may see changed (created, active, ended, emergency raised, extended):
+   * pushed to the police force's, the school's and the region's dashboards at once.
+   */
+  | { type: 'grant'; change: GrantChange; grant: GrantView }
   /** The session is over (logout, expiry, account change); the socket closes next with code 4401. */
   | { type: 'signed-out'; cause: EndCause; reason: string };
 
 /** Every event type of the channel, in a record so the compiler refuses a missing one (the authorization matrix iterates it). */
-const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, ended: true, error: true, 'signed-out': true };
+const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, mse: true, ended: true, error: true, grant: true, 'signed-out': true };
 export const VIEWER_EVENT_TYPES = Object.keys(EVENT_TYPES) as ViewerEvent['type'][];
 
 /** WebSocket close code sent after `signed-out`. */

@@ -35,6 +35,28 @@ const STRINGS = {
   'state.offline': { cs: 'offline', en: 'offline' },
   'state.ended': { cs: 'ukončeno', en: 'ended' },
   'state.refused': { cs: 'nepřístupné', en: 'not accessible' },
+  'transport.mse': { cs: 'záložní přenos', en: 'fallback stream' },
+  'transport.mseTitle': {
+    cs: 'WebRTC se nepodařilo spojit (síť blokuje UDP?); video jde přes záložní přenos (fMP4 přes WebSocket).',
+    en: 'WebRTC could not connect (UDP blocked?); the video comes over the fallback stream (fMP4 over WebSocket).',
+  },
+  emergencyButton: { cs: 'Mimořádná událost – sdílet kamery s policií', en: 'Emergency – share cameras with the police' },
+  'grant.caseRef': { cs: 'č. j.', en: 'case' },
+  'grant.cameras': { cs: 'kamer', en: 'cameras' },
+  'grant.left': { cs: 'zbývá {min} min', en: '{min} min left' },
+  'grant.end': { cs: 'Ukončit', en: 'End' },
+  'grant.emergencyLabel': { cs: 'MIMOŘÁDNÁ UDÁLOST', en: 'EMERGENCY' },
+  'grant.state.pending': { cs: 'čeká na schválení', en: 'awaiting approval' },
+  'grant.state.requested': { cs: 'žádost policie', en: 'police request' },
+  'grant.emergency': { cs: 'Mimořádná událost ve škole {school}: kamery jsou sdíleny s {force}.', en: 'Emergency at {school}: cameras are shared with {force}.' },
+  'grant.expiredNotice': { cs: 'Platnost sdílení {caseRef} vypršela – živý obraz byl ukončen.', en: 'Sharing {caseRef} expired – the live view was ended.' },
+  'grant.revokedNotice': { cs: 'Sdílení {caseRef} bylo odvoláno – živý obraz byl ukončen.', en: 'Sharing {caseRef} was revoked – the live view was ended.' },
+  'grant.share': { cs: 'Sdílet s policií', en: 'Share with the police' },
+  'grant.caseRefField': { cs: 'Číslo jednací', en: 'Case reference' },
+  'grant.reasonField': { cs: 'Důvod', en: 'Reason' },
+  'grant.legalBasisField': { cs: 'Právní základ', en: 'Legal basis' },
+  'grant.create': { cs: 'Sdílet', en: 'Share' },
+  'grant.actionFailed': { cs: 'Akce se nezdařila.', en: 'The action failed.' },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;

@@ -2,14 +2,26 @@ import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
 import type { EndCause } from '../../access/revocation';
 import type { ErrorBody, SessionBody } from '../../auth/auth-schemas';
 import type { CameraView } from '../../cameras/camera-view';
+import { decodeMseFrame } from '../../viewer/mse-frame';
 import type { ViewerEvent, ViewerRequest } from '../../viewer/viewer-messages';
+import { GrantsPanel } from './grants-panel';
 import { type Lang, plural, t } from './i18n';
+import { MsePlayer } from './mse-player';
 
 /**
  * Live page: sign in, then a grid of the cameras this account may watch, each tile a WebRTC
- * video relayed by the centre. The browser↔centre messages and API bodies are the centre's
+ * video relayed by the centre. Where WebRTC cannot connect (UDP blocked: ICE fails or does not
+ * connect in time), a tile falls back on its own to fMP4 over the same socket (MSE), and the
+ * page's later tiles start there. The browser↔centre messages and API bodies are the centre's
  * own types (imported, never re-declared).
  */
+
+/** How a tile gets its video. */
+type Transport = 'webrtc' | 'mse';
+/** A WebRTC tile whose ICE has not connected this long after its answer falls back to MSE. */
+const ICE_CONNECT_TIMEOUT_MS = 5000;
+/** Set once a tile had to fall back: WebRTC does not work from here, so new tiles start on MSE. */
+let preferMse = false;
 
 /** Per-tile figures, exposed on `window.schoolcam` for operators' diagnostics and tests. */
 export interface TileStats {
@@ -23,6 +35,22 @@ export interface TileStats {
   /** Glass-to-glass latency of recent frames (ms), from the simulator's capture-time barcode. */
   latencies: number[];
   barcodes: number;
+  /** How the video comes now. */
+  transport: Transport;
+  /** Why the tile left WebRTC for MSE, if it did. */
+  fallback: string | null;
+  /** When the last frame was shown (ms since the epoch). */
+  lastFrameAt: number | null;
+}
+
+/** A view the centre ended, as the page recorded it (for diagnostics and tests). */
+export interface Ending {
+  cameraId: string;
+  /** When the page stopped the video (ms since the epoch). */
+  at: number;
+  lastFrameAt: number | null;
+  causeKind: EndCause['kind'];
+  reason: string;
 }
 
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'cs';
@@ -43,6 +71,14 @@ let page = 0;
 const tiles = new Map<string, Tile>();
 let ws: WebSocket | undefined;
 let tileSeq = 0;
+const endings: Ending[] = [];
+const grantsPanel = new GrantsPanel(
+  () => lang,
+  () => session,
+  () => {
+    for (const tile of tiles.values()) tile.showCase(grantsPanel.caseRefFor(tile.camera.id));
+  },
+);
 
 class Tile {
   readonly el = document.createElement('div');
@@ -50,8 +86,13 @@ class Tile {
   readonly label = document.createElement('div');
   readonly stateEl = document.createElement('span');
   readonly latEl = document.createElement('span');
+  readonly caseEl = document.createElement('span');
   pc: RTCPeerConnection | undefined;
+  mse: MsePlayer | undefined;
+  transport: Transport = preferMse ? 'mse' : 'webrtc';
+  fallback: string | null = null;
   handle = '';
+  private connectTimer: number | undefined;
   stats: TileStats;
   private readonly canvas = document.createElement('canvas');
   private retry: number | undefined;
@@ -66,7 +107,9 @@ class Tile {
     const name = document.createElement('span');
     name.textContent = `${camera.name} · ${camera.schoolId}`;
     this.stateEl.className = 'state';
-    this.label.append(name, this.latEl, this.stateEl);
+    this.caseEl.className = 'case';
+    this.label.append(name, this.caseEl, this.latEl, this.stateEl);
+    this.showCase(grantsPanel.caseRefFor(camera.id));
     this.el.append(this.video, this.label);
     this.stats = this.freshStats();
     this.setState('connecting');
@@ -74,13 +117,35 @@ class Tile {
   }
 
   private freshStats(): TileStats {
-    return { cameraId: this.camera.id, state: 'connecting', openedAt: performance.timeOrigin + performance.now(), firstFrameAt: null, frames: 0, width: 0, height: 0, latencies: [], barcodes: 0 };
+    return {
+      cameraId: this.camera.id,
+      state: 'connecting',
+      openedAt: performance.timeOrigin + performance.now(),
+      firstFrameAt: null,
+      frames: 0,
+      width: 0,
+      height: 0,
+      latencies: [],
+      barcodes: 0,
+      transport: this.transport,
+      fallback: this.fallback,
+      lastFrameAt: null,
+    };
+  }
+
+  /** The case reference of the grant the tile is watched under (police), on the tile itself. */
+  showCase(caseRef: string | undefined): void {
+    this.caseEl.textContent = caseRef ? `${t(lang, 'grant.caseRef')} ${caseRef}` : '';
   }
 
   setState(state: string): void {
     this.stats.state = state;
     this.el.dataset.state = state;
-    this.stateEl.textContent = t(lang, `state.${state}`);
+    this.el.dataset.transport = this.transport;
+    // A person should see why this tile behaves differently (a little later, over TCP).
+    const mse = this.transport === 'mse' && state === 'playing';
+    this.stateEl.textContent = mse ? `${t(lang, 'state.playing')} · ${t(lang, 'transport.mse')}` : t(lang, `state.${state}`);
+    this.stateEl.title = mse ? t(lang, 'transport.mseTitle') : '';
   }
 
   open(): void {
@@ -88,7 +153,29 @@ class Tile {
     this.stats = this.freshStats();
     this.setState('connecting');
     this.handle = `t${++tileSeq}`;
-    send({ type: 'watch', tile: this.handle, cameraId: this.camera.id });
+    send({ type: 'watch', tile: this.handle, cameraId: this.camera.id, transport: this.transport });
+  }
+
+  /** WebRTC could not connect: the same camera over MSE, now and for this page's next tiles. */
+  private fallBack(reason: string): void {
+    if (this.transport === 'mse' || !MsePlayer.supports('avc1.42e01f')) {
+      this.ended(reason);
+      return;
+    }
+    preferMse = true;
+    this.transport = 'mse';
+    this.fallback = reason;
+    this.open();
+  }
+
+  /** The centre's `mse` event: the codec of the fMP4 that follows. */
+  onMse(codec: string): void {
+    this.mse ??= new MsePlayer(this.video);
+    this.mse.setCodec(codec);
+  }
+
+  onMseData(fmp4: Uint8Array<ArrayBuffer>): void {
+    this.mse?.append(fmp4);
   }
 
   async onOffer(sdp: string): Promise<void> {
@@ -101,8 +188,17 @@ class Tile {
       this.video.srcObject = ev.streams[0] ?? new MediaStream([ev.track]);
       void this.video.play().catch(() => undefined);
     };
+    let connected = false;
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed') this.ended('connection failed');
+      if (pc.connectionState === 'connected') {
+        connected = true;
+        window.clearTimeout(this.connectTimer);
+      }
+      // Never connected: the network keeps WebRTC out (UDP blocked); once connected, a failure is the stream's.
+      if (pc.connectionState === 'failed' && this.pc === pc) {
+        if (connected) this.ended('connection failed');
+        else this.fallBack('webrtc_failed');
+      }
     };
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
@@ -119,6 +215,11 @@ class Tile {
     }
     if (this.pc !== pc) return;
     send({ type: 'answer', tile: this.handle, sdp: pc.localDescription!.sdp });
+    this.connectTimer = window.setTimeout(() => {
+      // ICE through but DTLS slow (a busy centre) is not a blocked network: leave it to 'failed'.
+      const iceUp = pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
+      if (this.pc === pc && pc.connectionState !== 'connected' && !iceUp) this.fallBack('webrtc_timeout');
+    }, ICE_CONNECT_TIMEOUT_MS);
   }
 
   /** The stream ended; `retry` (default) tries again shortly, as cameras come back after reboots and link cuts. */
@@ -131,17 +232,21 @@ class Tile {
 
   close(): void {
     window.clearTimeout(this.retry);
+    window.clearTimeout(this.connectTimer);
     if (this.handle) send({ type: 'unwatch', tile: this.handle });
     this.pc?.close();
     this.pc = undefined;
+    this.mse?.close();
+    this.mse = undefined;
     this.video.srcObject = null;
   }
 
   private readonly onFrame = (now: number, meta: VideoFrameCallbackMetadata): void => {
     this.video.requestVideoFrameCallback(this.onFrame);
-    if (!this.pc) return;
+    if (!this.pc && !this.mse) return;
     const s = this.stats;
     s.frames++;
+    s.lastFrameAt = performance.timeOrigin + now;
     s.width = meta.width;
     s.height = meta.height;
     if (s.firstFrameAt === null) {
@@ -224,11 +329,21 @@ function onEvent(ev: ViewerEvent): void {
       if (tile) void tile.onOffer(ev.sdp).catch((err: Error) => tile.ended(err.message));
       return;
     }
+    case 'mse':
+      tileByHandle(ev.tile)?.onMse(ev.codec);
+      return;
     case 'ended': {
       const tile = tileByHandle(ev.tile);
-      if (tile) tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
+      if (tile) {
+        tile.ended(ev.reason, !FINAL_CAUSES.has(ev.cause.kind));
+        endings.push({ cameraId: tile.camera.id, at: Date.now(), lastFrameAt: tile.stats.lastFrameAt, causeKind: ev.cause.kind, reason: ev.reason });
+      }
+      if (ev.cause.kind === 'access_revoked') grantsPanel.viewCut(ev.cause.grantId, ev.cause.grantEnd);
       return;
     }
+    case 'grant':
+      grantsPanel.update(ev.change, ev.grant);
+      return;
     case 'error': {
       const tile = ev.tile === undefined ? undefined : tileByHandle(ev.tile);
       // Refused for good (out of scope, not allowed, too many tiles): the tile stays ended.
@@ -258,7 +373,15 @@ function connect(): void {
     status.textContent = '';
     for (const tile of tiles.values()) tile.open();
   };
-  socket.onmessage = (m) => onEvent(JSON.parse(m.data as string) as ViewerEvent);
+  socket.binaryType = 'arraybuffer';
+  socket.onmessage = (m) => {
+    if (typeof m.data === 'string') {
+      onEvent(JSON.parse(m.data) as ViewerEvent);
+      return;
+    }
+    const frame = decodeMseFrame(new Uint8Array(m.data as ArrayBuffer));
+    if (frame) tileByHandle(frame.tile)?.onMseData(frame.fmp4);
+  };
   socket.onclose = () => {
     if (ws !== socket) return;
     ws = undefined;
@@ -287,6 +410,7 @@ function signedIn(body: SessionBody): void {
   whoami.textContent = `${body.user.username} (${body.user.role}, ${body.user.org})`;
   loginError.textContent = '';
   if (!ws) connect();
+  void grantsPanel.load();
 }
 
 function signedOut(messageKey?: string): void {
@@ -301,6 +425,7 @@ function signedOut(messageKey?: string): void {
     tile.el.remove();
   }
   tiles.clear();
+  grantsPanel.clear();
   signedInBar.hidden = true;
   loginForm.hidden = false;
   status.textContent = '';
@@ -339,9 +464,11 @@ document.getElementById('logout')!.onclick = () => {
 function applyLang(): void {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(lang, el.dataset.i18n!);
+  for (const el of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) el.placeholder = t(lang, el.dataset.i18nPlaceholder!);
   document.getElementById('lang')!.textContent = lang === 'cs' ? 'EN' : 'CZ';
   document.title = t(lang, 'title');
   for (const tile of tiles.values()) tile.setState(tile.stats.state);
+  grantsPanel.render();
 }
 
 function setGrid(size: number): void {
@@ -374,12 +501,18 @@ declare global {
       inbound(cameraId: string): Promise<Record<string, unknown> | null>;
       /** Who is signed in, and whether the centre has sent this account's camera list yet. */
       session(): { user: SessionBody['user'] | null; camerasReceived: boolean; liveCameras: number; visibleCameras: number };
+      /** Views the centre ended, oldest first. */
+      endings(): Ending[];
+      /** The running grants the page knows, and the notice it shows. */
+      grants(): { active: { id: string; caseRef: string; cameraIds: string[]; expiresAt: number | null }[]; notice: string };
     };
   }
 }
 window.schoolcam = {
   session: () => ({ user: session?.user ?? null, camerasReceived: visibleCount !== null, liveCameras: cameraList.length, visibleCameras: visibleCount ?? 0 }),
   tiles: () => [...tiles.values()].map((x) => ({ ...x.stats, latencies: [...x.stats.latencies] })),
+  endings: () => endings.map((e) => ({ ...e })),
+  grants: () => ({ active: grantsPanel.active().map((g) => ({ id: g.id, caseRef: g.caseRef, cameraIds: g.cameraIds, expiresAt: g.expiresAt })), notice: grantsPanel.noticeText }),
   unwatch: (id) => {
     const tile = tiles.get(id);
     if (tile) {

@@ -59,11 +59,6 @@ describe('the fan-out over shards', () => {
       for (const seq of dropped) {
         const resent = lossy.packets.find((p) => p.seq === seq)!;
         expect(resent.ssrc).toBe(ssrc);
-        // It came late: after packets numbered beyond it (its own viewer's numbering, not the feed's).
-        const beyond = (p: { seq: number }): boolean => ((p.seq - seq) & 0xffff) > 1 && ((p.seq - seq) & 0xffff) < 64;
-        const later = lossy.packets.find(beyond);
-        expect(later, 'a packet numbered beyond the lost one').toBeDefined();
-        expect(later!.at).toBeLessThanOrEqual(resent.at);
       }
       expect(lossy.packets.every((p) => p.ssrc === ssrc)).toBe(true);
       await until(() => other.packets.length > 50, 10_000, 'the other viewer receiving');

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,7 +102,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     // Fresh passwords at every start: the demo prints them.
     const accounts: Account[] = DEMO_ACCOUNT_NAMES.map((a) => ({ ...a, password: randomBytes(9).toString('base64url') }));
-    await seedCentre(opts.dataDir, accounts);
+    if (opts.root) {
+      // Another checkout's centre reads its own schema: seed with its code, not this one's.
+      const seed = `const { seedCentre } = await import('./tests/support/centre-bootstrap.ts'); await seedCentre(process.env.SEED_DIR, JSON.parse(process.env.SEED_ACCOUNTS));`;
+      execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', seed], {
+        cwd: opts.root,
+        env: { ...process.env, SEED_DIR: opts.dataDir, SEED_ACCOUNTS: JSON.stringify(accounts) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    } else {
+      await seedCentre(opts.dataDir, accounts);
+    }
     const metricsToken = randomBytes(18).toString('base64url');
     const centreConfig = join(opts.dataDir, 'centre.json');
     writeFileSync(

@@ -20,8 +20,10 @@ import { createUdpBlockedNetns, tcpRelay } from '../support/udp-blocked-netns';
  *   an RTSP re-export session (our RTSP client, playing, with the grant's own URL and Digest
  *   credentials). Grants of one force that cover the same camera overlap, and a view then runs
  *   on under the other grant (see the README): so grants are made in waves of one grant per
- *   camera (`--cameras` at a time, each camera under exactly one active grant), every session of
- *   the wave playing before the first revocation. Each grant is revoked in turn
+ *   camera (`--cameras` at a time, default 50: 100 grants are two waves of 50 grants and 150
+ *   live sessions; each camera under exactly one active grant), every session of the wave
+ *   playing before the first revocation. The clients (werift peers, RTSP clients) share this
+ *   process's event loop with the centre, so their own work is inside the timings. Each grant is revoked in turn
  *   (`POST /api/grants/:id/revoke`); one sample is the time from sending the revoke to the
  *   last of its three sessions seen closed by its client (the page told `ended`, the RTSP
  *   connection closed). The centre's own count of live views under the grant is checked:
@@ -41,7 +43,7 @@ import { createUdpBlockedNetns, tcpRelay } from '../support/udp-blocked-netns';
 const { values } = parseArgs({
   options: {
     grants: { type: 'string', default: '100' },
-    cameras: { type: 'string', default: '10' },
+    cameras: { type: 'string', default: '50' },
     emergencies: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '20' },
   },

@@ -21,6 +21,7 @@ import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from '
 import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
 import { gatewayRoutes } from './gateways/gateway-routes';
+import { continuingBasis } from './grants/grant-continuation';
 import { GrantService, type GrantSettings } from './grants/grant-service';
 import { grantRoutes } from './grants/grant-routes';
 import { GrantStore } from './grants/grant-store';
@@ -225,6 +226,7 @@ export class ControlCenter {
         audit,
         revocations,
         viewsUnder: (grantId) => liveViews.list().filter((v) => v.basis.kind === 'grant' && v.basis.grantId === grantId).length,
+        viewsContinuedFrom: (grantId) => liveViews.list().filter((v) => v.continuedFrom.includes(grantId)).length,
         log: log.child({ module: 'centre:grants' }),
       },
       grantSettings,
@@ -233,10 +235,22 @@ export class ControlCenter {
     policy.extend(grants);
 
     // Live views and the viewer sockets.
-    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), (view) => {
-      metrics.viewStarts.inc();
-      grants.viewStarted(view);
-    });
+    const liveViews = new LiveViews(
+      fanout,
+      audit,
+      { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal },
+      log.child({ module: 'centre:views' }),
+      (view) => {
+        metrics.viewStarts.inc();
+        grants.viewStarted(view);
+      },
+      Date.now,
+      (view) => {
+        const next = continuingBasis(policy, view);
+        if (next) grants.viewStarted({ ...view, basis: next });
+        return next;
+      },
+    );
     const hub = new ViewerHub(
       {
         liveViews,

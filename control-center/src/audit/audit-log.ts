@@ -33,7 +33,9 @@ export type AuditKind =
   | 'grant.expire'
   | 'grant.revoke'
   | 'grant.emergency'
-  | 'grant.extend';
+  | 'grant.extend'
+  /** A view whose grant ended runs on under another active grant covering the camera (`detail.endedGrantId` → `detail.grantId`). */
+  | 'view.continue';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 

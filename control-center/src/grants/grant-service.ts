@@ -36,6 +36,8 @@ export interface GrantDeps {
   revocations: AccessRevocations;
   /** Live views running under a grant (for the audit of its end). */
   viewsUnder(grantId: string): number;
+  /** Live views that ran under a grant and continued under another when it ended (for the audit of its end). */
+  viewsContinuedFrom(grantId: string): number;
   log: Logger;
   now?: () => number;
 }
@@ -356,8 +358,9 @@ export class GrantService extends EventEmitter<GrantEvents> implements AccessExt
 
   /**
    * Ends a grant: stored first, then the policy forgets it (new requests are refused), then
-   * every session under it is cut (synchronously, through the revocation channel), then the
-   * end is audited with the case reference and the number of sessions cut.
+   * every session under it is cut (synchronously, through the revocation channel) unless
+   * another active grant covers it, then the end is audited with the case reference and the
+   * number of sessions cut and continued.
    */
   private end(g: GrantRecord, to: 'expired' | 'revoked', by: string | null, actor: GrantActor | undefined, whileDown = false): void {
     const now = this.now();
@@ -368,9 +371,12 @@ export class GrantService extends EventEmitter<GrantEvents> implements AccessExt
     clearTimeout(this.timers.get(g.id));
     this.timers.delete(g.id);
     this.reindex();
-    const sessions = this.deps.viewsUnder(g.id);
+    const under = this.deps.viewsUnder(g.id);
     this.deps.revocations.revoke({ grant: g.id }, { kind: 'access_revoked', grantId: g.id, grantEnd: to });
-    const detail = { from: g.state, sessionsCut: sessions, ...(whileDown ? { expiredWhileCentreDown: true } : {}) };
+    // Views another active grant of the force still covers run on under it (audited per view); the rest were cut.
+    const continued = this.deps.viewsContinuedFrom(g.id);
+    const sessions = under - continued;
+    const detail = { from: g.state, sessionsCut: sessions, ...(continued > 0 ? { sessionsContinued: continued } : {}), ...(whileDown ? { expiredWhileCentreDown: true } : {}) };
     this.deps.audit.record(this.entry(to === 'expired' ? 'grant.expire' : 'grant.revoke', actor, g, detail));
     this.deps.log.info({ grantId: g.id, to, sessions }, 'grant ended');
     this.changed(this.deps.store.get(g.id)!, 'ended');

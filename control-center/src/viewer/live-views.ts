@@ -49,7 +49,15 @@ export interface LiveViewInfo {
   basis: AccessBasis;
   transport: ViewTransport;
   startedAt: number;
+  /** Grants this view ran under before and continued past (each ended while another active grant still covered the camera), oldest first. */
+  continuedFrom: readonly string[];
 }
+
+/**
+ * When the grant a view runs under ends: the basis it may continue under (another active grant
+ * covering the camera for the same account), or undefined to cut it.
+ */
+export type ContinueUnder = (view: LiveViewInfo) => AccessBasis | undefined;
 
 export interface LiveViewLimits {
   /** Views (running or starting) one account may hold. */
@@ -64,21 +72,41 @@ export interface LiveViewLimits {
  * typed cause — and its end is audited with the duration.
  */
 export class LiveView<L extends FeedLease = ViewerLease> implements LiveViewInfo {
-  readonly id = randomUUID();
   private ended: EndCause | undefined;
   private readonly listeners: ((cause: EndCause) => void)[] = [];
+  private currentBasis: AccessBasis;
+  private readonly formerGrants: string[] = [];
 
   constructor(
+    /** The view's id, as in its audit entries (`detail.viewId`). */
+    readonly id: string,
     readonly owner: ViewOwner,
     readonly camera: ViewedCamera,
-    readonly basis: AccessBasis,
+    basis: AccessBasis,
     readonly transport: ViewTransport,
     readonly startedAt: number,
     /** The fan-out's lease the video comes through (a WebRTC viewer's, or a raw tap). */
     readonly lease: L,
     private readonly finish: (view: LiveView<FeedLease>, cause: EndCause) => void,
   ) {
+    this.currentBasis = basis;
     lease.onEnded((reason) => this.end({ kind: 'stream_ended', detail: reason }));
+  }
+
+  /** Why the view is allowed now: the access it started under, or the grant it continued under. */
+  get basis(): AccessBasis {
+    return this.currentBasis;
+  }
+
+  get continuedFrom(): readonly string[] {
+    return this.formerGrants;
+  }
+
+  /** The grant the view ran under ended while `basis` still allows it: it runs on under `basis`. */
+  continueUnder(basis: AccessBasis): void {
+    if (this.ended) return;
+    if (this.currentBasis.kind === 'grant') this.formerGrants.push(this.currentBasis.grantId);
+    this.currentBasis = basis;
   }
 
   get isEnded(): boolean {
@@ -102,9 +130,11 @@ export class LiveView<L extends FeedLease = ViewerLease> implements LiveViewInfo
 }
 
 interface PendingStart {
+  viewId: string;
   owner: ViewOwner;
   camera: ViewedCamera;
   basis: AccessBasis;
+  transport: ViewTransport;
   cancelled: EndCause | undefined;
 }
 
@@ -126,6 +156,11 @@ export class LiveViews {
     private readonly log: Logger,
     private readonly onStarted: (view: LiveViewInfo) => void = () => undefined,
     private readonly now: () => number = Date.now,
+    /**
+     * Asked for each view whose grant ended: overlapping grants let it run on under another
+     * (audited `view.continue`); without one, or without this hook, it is cut.
+     */
+    private readonly continueUnder: ContinueUnder = () => undefined,
   ) {}
 
   /** Starts a WebRTC view the policy has allowed. Throws TOO_MANY_VIEWERS, AUDIT_UNAVAILABLE, or the fan-out's error. */
@@ -150,9 +185,9 @@ export class LiveViews {
     if (this.countFor(owner.userId) >= this.limits.perUser) {
       throw new AppError('TOO_MANY_VIEWERS', `at most ${this.limits.perUser} live views per account`, 429);
     }
-    const start: PendingStart = { owner, camera, basis, cancelled: undefined };
-    // Fail closed: no record, no view. Written before any media moves.
     const viewId = randomUUID();
+    const start: PendingStart = { viewId, owner, camera, basis, transport, cancelled: undefined };
+    // Fail closed: no record, no view. Written before any media moves.
     this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis, transport }));
     this.pending.add(start);
     let held: L;
@@ -165,7 +200,7 @@ export class LiveViews {
     }
     this.pending.delete(start);
     const startedAt = this.now();
-    const view = new LiveView(owner, camera, basis, transport, startedAt, held, (v, cause) => this.finished(v, cause, viewId));
+    const view = new LiveView(viewId, owner, camera, start.basis, transport, startedAt, held, (v, cause) => this.finished(v, cause));
     this.views.add(view);
     const cancelled = start.cancelled ?? (this.closed ? ({ kind: 'centre_shutdown' } as const) : undefined);
     if (cancelled) {
@@ -176,28 +211,46 @@ export class LiveViews {
     return view;
   }
 
-  /** Ends every view (and start in progress) matching the selector; returns how many. */
+  /**
+   * Ends every view (and start in progress) matching the selector; returns how many. When a
+   * grant ended, a view another active grant still covers is not cut: it continues under that
+   * grant (see {@link ContinueUnder}), audited with both grants.
+   */
   cut(selector: ViewSelector, cause: EndCause): number {
     let n = 0;
+    let continued = 0;
+    const grantEnded = 'grant' in selector && cause.kind === 'access_revoked';
     for (const p of this.pending) {
-      if (matches(selector, p.owner, p.camera, p.basis) && !p.cancelled) {
+      if (!matches(selector, p.owner, p.camera, p.basis) || p.cancelled) continue;
+      const next = grantEnded ? this.continueUnder({ id: p.viewId, owner: p.owner, camera: p.camera, basis: p.basis, transport: p.transport, startedAt: this.now(), continuedFrom: [] }) : undefined;
+      if (next) {
+        this.continued(p.viewId, p.owner, p.camera, p.basis, next, cause);
+        p.basis = next;
+        continued++;
+      } else {
         p.cancelled = cause;
         n++;
       }
     }
     for (const v of [...this.views]) {
-      if (matches(selector, v.owner, v.camera, v.basis)) {
+      if (!matches(selector, v.owner, v.camera, v.basis)) continue;
+      const next = grantEnded ? this.continueUnder(v) : undefined;
+      if (next) {
+        this.continued(v.id, v.owner, v.camera, v.basis, next, cause);
+        v.continueUnder(next);
+        continued++;
+      } else {
         v.end(cause);
         n++;
       }
     }
-    if (n > 0) this.log.info({ selector, cause: cause.kind, views: n }, 'live views cut');
+    if (n > 0 || continued > 0) this.log.info({ selector, cause: cause.kind, views: n, continued }, 'live views cut');
     return n;
   }
 
   /** Who is watching what now. */
   list(): LiveViewInfo[] {
-    return [...this.views].map(({ id, owner, camera, basis, transport, startedAt }) => ({ id, owner, camera, basis, transport, startedAt }));
+    return [...this.views].map(({ id, owner, camera, basis, transport, startedAt, continuedFrom }) => ({ id, owner, camera, basis, transport, startedAt, continuedFrom: [...continuedFrom] }));
   }
 
   get size(): number {
@@ -218,8 +271,24 @@ export class LiveViews {
     return n;
   }
 
-  private finished(view: LiveView<FeedLease>, cause: EndCause, viewId: string): void {
+  /** A view whose grant ended runs on under another: audited with the grant that ended and the one it continues under (and their case references). */
+  private continued(viewId: string, owner: ViewOwner, camera: ViewedCamera, from: AccessBasis, to: AccessBasis, cause: EndCause): void {
+    const detail: Record<string, unknown> = { viewId, basis: to };
+    if (from.kind === 'grant') {
+      detail.endedGrantId = from.grantId;
+      if (from.caseRef) detail.endedCaseRef = from.caseRef;
+    }
+    if (cause.kind === 'access_revoked' && cause.grantEnd) detail.grantEnd = cause.grantEnd;
+    if (to.kind === 'grant') {
+      detail.grantId = to.grantId;
+      if (to.caseRef) detail.caseRef = to.caseRef;
+    }
+    this.audit.record(this.entry('view.continue', 'ok', owner, camera, detail));
+  }
+
+  private finished(view: LiveView<FeedLease>, cause: EndCause): void {
     this.views.delete(view);
+    const viewId = view.id;
     const detail: Record<string, unknown> = { viewId, durationMs: this.now() - view.startedAt, cause: cause.kind };
     if (cause.kind === 'stream_ended') detail.reason = cause.detail.slice(0, 200);
     if (cause.kind === 'access_revoked' && cause.grantId) detail.grantId = cause.grantId;
@@ -228,11 +297,12 @@ export class LiveViews {
       detail.grantId = view.basis.grantId;
       if (view.basis.caseRef) detail.caseRef = view.basis.caseRef;
     }
+    if (view.continuedFrom.length > 0) detail.continuedFrom = [...view.continuedFrom];
     // The view has ended whatever happens here; a failed write is counted and alerted by the log itself.
     this.audit.record(this.entry('view.stop', 'ok', view.owner, view.camera, detail));
   }
 
-  private entry(kind: 'view.start' | 'view.stop', outcome: 'ok' | 'failed', owner: ViewOwner, camera: ViewedCamera, detail: Record<string, unknown>): AuditInput {
+  private entry(kind: 'view.start' | 'view.stop' | 'view.continue', outcome: 'ok' | 'failed', owner: ViewOwner, camera: ViewedCamera, detail: Record<string, unknown>): AuditInput {
     return { kind, outcome, actor: owner, address: owner.address, cameraId: camera.id, schoolId: camera.schoolId, target: camera.id, detail };
   }
 }

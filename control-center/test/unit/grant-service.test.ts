@@ -53,7 +53,7 @@ function setup(settings: Partial<GrantSettings> = {}, existing?: Db) {
   const cut: { selector: ViewSelector; cause: EndCause; at: number }[] = [];
   revocations.on('revoke', (selector, cause) => cut.push({ selector, cause, at: Date.now() }));
   const service = new GrantService(
-    { store: new GrantStore(db), orgs, cameras: { get: (id) => CAMERAS.find((c) => c.id === id), list: () => CAMERAS }, audit, revocations, viewsUnder: () => 1, log: silent },
+    { store: new GrantStore(db), orgs, cameras: { get: (id) => CAMERAS.find((c) => c.id === id), list: () => CAMERAS }, audit, revocations, viewsUnder: () => 1, viewsContinuedFrom: () => 0, log: silent },
     { ...SETTINGS, ...settings },
   );
   service.start();

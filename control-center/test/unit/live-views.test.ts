@@ -42,6 +42,26 @@ describe('live views', () => {
     expect(audit.entries.at(-1)).toMatchObject({ kind: 'view.stop', cameraId: 'gw-a:c2', detail: { cause: 'access_revoked', grantId: 'g-1' } });
   });
 
+  it('when a grant ends, a view another grant still covers continues under it (audited with both grants); one nothing covers is cut', async () => {
+    const fanout = new FakeFanout();
+    const audit = new FakeAudit();
+    const covering = new Map<string, { kind: 'grant'; grantId: string; caseRef: string }>([['gw-a:c1', { kind: 'grant', grantId: 'g-2', caseRef: 'CASE-2' }]]);
+    const views = new LiveViews(fanout, audit, { perUser: 5, total: 5 }, silent, () => undefined, () => 1000, (v) => covering.get(v.camera.id));
+    const A = { kind: 'grant', grantId: 'g-1', caseRef: 'CASE-1' } as const;
+    const kept = await views.openTap(owner('p1'), cam('c1'), A, 'mse');
+    const lost = await views.open(owner('p1'), cam('c2'), A);
+    expect(views.cut({ grant: 'g-1' }, { kind: 'access_revoked', grantId: 'g-1', grantEnd: 'revoked' })).toBe(1);
+    expect(lost.isEnded).toBe(true);
+    expect(kept.isEnded).toBe(false);
+    expect(kept.basis).toEqual({ kind: 'grant', grantId: 'g-2', caseRef: 'CASE-2' });
+    expect(views.list().map((v) => v.continuedFrom)).toEqual([['g-1']]);
+    expect(audit.entries.find((e) => e.kind === 'view.continue')).toMatchObject({ cameraId: 'gw-a:c1', detail: { viewId: kept.id, endedGrantId: 'g-1', endedCaseRef: 'CASE-1', grantEnd: 'revoked', grantId: 'g-2', caseRef: 'CASE-2' } });
+    covering.clear();
+    expect(views.cut({ grant: 'g-2' }, { kind: 'access_revoked', grantId: 'g-2', grantEnd: 'expired' })).toBe(1);
+    expect(kept.isEnded).toBe(true);
+    expect(audit.entries.at(-1)).toMatchObject({ kind: 'view.stop', detail: { viewId: kept.id, cause: 'access_revoked', grantId: 'g-2', caseRef: 'CASE-2', continuedFrom: ['g-1'] } });
+  });
+
   it('fails closed: when the start cannot be audited, the fan-out is never asked', async () => {
     const { views, fanout, audit } = setup();
     audit.failing = true;

@@ -74,6 +74,18 @@ export const CenterConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * The dashboard. By default the centre serves the install-time build (`npm run build:web`,
+     * in `control-center/dist/web`, or `dir`) and refuses to start without it. `dev: true`
+     * builds it in memory at start instead: for working on the page only.
+     */
+    web: Type.Object(
+      {
+        dev: Type.Boolean({ default: false }),
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -97,6 +109,7 @@ const DEFAULTS = {
   enrolmentTokenMinutes: 24 * 60,
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
+  web: { dev: false },
 } as const;
 
 /** Keys of the first release's config that are gone, with what replaced them. */
@@ -114,7 +127,7 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   const raw = input as Record<string, unknown>;
   for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
   const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
-  for (const section of ['session', 'login', 'limits', 'metrics'] as const) {
+  for (const section of ['session', 'login', 'limits', 'metrics', 'web'] as const) {
     const given = raw[section];
     cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
   }
@@ -125,7 +138,7 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
 
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
- * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`) → validate →
+ * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`, `SCHOOLCAM_WEB_DEV=1`) → validate →
  * freeze. The only module of the centre that reads `process.env`. Throws
  * `CenterConfigError('<path> <message>')`.
  */
@@ -146,6 +159,7 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
   if (env.SCHOOLCAM_DATA_DIR) cfg.dataDir = env.SCHOOLCAM_DATA_DIR;
   if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
+  if (env.SCHOOLCAM_WEB_DEV) cfg.web = { ...(cfg.web as object | undefined), dev: env.SCHOOLCAM_WEB_DEV === '1' || env.SCHOOLCAM_WEB_DEV === 'true' };
   return resolveCenterConfig(cfg);
 }
 

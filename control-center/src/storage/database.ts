@@ -128,6 +128,25 @@ const MIGRATIONS: readonly string[] = [
      hash TEXT NOT NULL
    );
    CREATE INDEX audit_at ON audit_log(at);`,
+  // v3: the dashboard — towns' coordinates for the region map, each account's preferences and saved live views.
+  `ALTER TABLE orgs ADD COLUMN lat REAL;
+   ALTER TABLE orgs ADD COLUMN lon REAL;
+
+   CREATE TABLE user_prefs (
+     user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+     lang TEXT,
+     updated_at INTEGER NOT NULL
+   );
+
+   CREATE TABLE saved_views (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     layout TEXT NOT NULL,
+     cameras TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     UNIQUE (user_id, name)
+   );`,
 ];
 
 /** The schema version this build writes. */

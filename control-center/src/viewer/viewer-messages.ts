@@ -49,7 +49,7 @@ export type ViewerEvent =
   | { type: 'signed-out'; cause: EndCause; reason: string };
 
 /** WebSocket close code sent after `signed-out`. */
-export const CLOSE_SIGNED_OUT = 4401;
+export { CLOSE_SIGNED_OUT } from './viewer-close';
 
 const checker = TypeCompiler.Compile(ViewerRequest);
 export const MAX_VIEWER_MESSAGE_BYTES = 128 * 1024;

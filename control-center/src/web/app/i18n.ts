@@ -1,51 +1,288 @@
-/** Dashboard strings. Czech is the default; English for visitors and integrators. */
+import { signal } from '@preact/signals';
+
+/** Dashboard languages: Czech (default) and English. */
 export type Lang = 'cs' | 'en';
+export const LANGS: readonly Lang[] = ['cs', 'en'];
 
 const STRINGS = {
-  title: { cs: 'Kamerový dohled škol', en: 'School camera supervision' },
-  layout: { cs: 'Mřížka', en: 'Grid' },
-  signIn: { cs: 'Přihlášení', en: 'Sign in' },
-  username: { cs: 'Uživatelské jméno', en: 'User name' },
-  password: { cs: 'Heslo', en: 'Password' },
-  totp: { cs: 'Jednorázový kód (je-li nastaven)', en: 'One-time code (if set up)' },
-  signInButton: { cs: 'Přihlásit se', en: 'Sign in' },
-  logout: { cs: 'Odhlásit', en: 'Sign out' },
+  'app.title': { cs: 'Kamerový dohled škol', en: 'School camera supervision' },
+  'app.region': { cs: 'Karlovarský kraj', en: 'Karlovy Vary Region' },
+  'lang.switch': { cs: 'English', en: 'Čeština' },
+  'lang.label': { cs: 'Jazyk', en: 'Language' },
+  'common.save': { cs: 'Uložit', en: 'Save' },
+  'common.cancel': { cs: 'Zrušit', en: 'Cancel' },
+  'common.close': { cs: 'Zavřít', en: 'Close' },
+  'common.delete': { cs: 'Smazat', en: 'Delete' },
+  'common.edit': { cs: 'Upravit', en: 'Edit' },
+  'common.create': { cs: 'Vytvořit', en: 'Create' },
+  'common.loading': { cs: 'Načítám…', en: 'Loading…' },
+  'common.none': { cs: '—', en: '—' },
+  'common.yes': { cs: 'ano', en: 'yes' },
+  'common.no': { cs: 'ne', en: 'no' },
+  'common.back': { cs: 'Zpět', en: 'Back' },
+  'common.next': { cs: 'Pokračovat', en: 'Next' },
+  'common.error': { cs: 'Chyba: {message}', en: 'Error: {message}' },
+  'common.networkError': { cs: 'Centrum není dostupné. Zkuste to znovu.', en: 'The control centre cannot be reached. Try again.' },
+  'common.forbidden': { cs: 'K tomu nemáte oprávnění.', en: 'You are not allowed to do that.' },
+  'common.search': { cs: 'Hledat', en: 'Search' },
+  'common.all': { cs: 'vše', en: 'all' },
+
+  'nav.main': { cs: 'Hlavní nabídka', en: 'Main menu' },
+  'nav.overview': { cs: 'Přehled kraje', en: 'Region overview' },
+  'nav.live': { cs: 'Živý obraz', en: 'Live view' },
+  'nav.alarms': { cs: 'Poplachy', en: 'Alarms' },
+  'nav.cameras': { cs: 'Kamery', en: 'Cameras' },
+  'nav.users': { cs: 'Uživatelé', en: 'Users' },
+  'nav.schools': { cs: 'Školy', en: 'Schools' },
+  'nav.gateways': { cs: 'Brány', en: 'Gateways' },
+  'nav.audit': { cs: 'Auditní záznam', en: 'Audit log' },
+  'nav.notFound': { cs: 'Tato obrazovka neexistuje nebo k ní nemáte přístup.', en: 'This screen does not exist or is not open to you.' },
+
+  'role.admin': { cs: 'správce', en: 'administrator' },
+  'role.operator': { cs: 'operátor', en: 'operator' },
+  'role.police': { cs: 'městská policie', en: 'municipal police' },
+  'role.school_it': { cs: 'IT školy', en: 'school IT' },
+  'role.auditor': { cs: 'auditor', en: 'auditor' },
+
+  'login.title': { cs: 'Přihlášení', en: 'Sign in' },
+  'login.username': { cs: 'Uživatelské jméno', en: 'User name' },
+  'login.password': { cs: 'Heslo', en: 'Password' },
+  'login.totp': { cs: 'Jednorázový kód (je-li nastaven)', en: 'One-time code (if set up)' },
+  'login.submit': { cs: 'Přihlásit se', en: 'Sign in' },
+  'login.busy': { cs: 'Přihlašuji…', en: 'Signing in…' },
   'login.bad': { cs: 'Nesprávné jméno nebo heslo.', en: 'Wrong user name or password.' },
-  'login.totp': { cs: 'Zadejte jednorázový kód z ověřovací aplikace.', en: 'Enter the one-time code from your authenticator app.' },
+  'login.totpNeeded': { cs: 'Zadejte jednorázový kód z ověřovací aplikace.', en: 'Enter the one-time code from your authenticator app.' },
   'login.totpSetup': { cs: 'Účet vyžaduje jednorázový kód, ale nemá ho nastavený. Obraťte se na správce.', en: 'This account needs a one-time code but has none set up. Ask an administrator.' },
-  'login.locked': { cs: 'Příliš mnoho neúspěšných pokusů. Zkuste to znovu za chvíli.', en: 'Too many failed attempts. Try again in a while.' },
+  'login.locked': { cs: 'Účet je dočasně zablokován po příliš mnoha neúspěšných pokusech. Zkuste to znovu za {minutes} min.', en: 'The account is locked for a while after too many failed attempts. Try again in {minutes} min.' },
+  'login.throttled': { cs: 'Příliš mnoho pokusů z tohoto místa. Zkuste to znovu za chvíli.', en: 'Too many attempts from here. Try again in a while.' },
   'login.expired': { cs: 'Platnost přihlášení vypršela. Přihlaste se znovu.', en: 'Your session has expired. Please sign in again.' },
   'login.signedOut': { cs: 'Byli jste odhlášeni.', en: 'You have been signed out.' },
+  'login.ended': { cs: 'Přihlášení bylo ukončeno ({reason}). Přihlaste se znovu.', en: 'Your session was ended ({reason}). Please sign in again.' },
   'login.failed': { cs: 'Přihlášení se nezdařilo.', en: 'Sign-in failed.' },
-  'noLive.one': { cs: 'Tento účet nemá živé video ({n} kamera, jen stav).', en: 'This account has no live video ({n} camera, health only).' },
-  'noLive.few': { cs: 'Tento účet nemá živé video ({n} kamery, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
-  'noLive.other': { cs: 'Tento účet nemá živé video ({n} kamer, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
-  disconnected: { cs: 'Spojení s centrem přerušeno, připojuji znovu…', en: 'Lost the connection to the centre, reconnecting…' },
-  noCameras: { cs: 'Žádné kamery k zobrazení.', en: 'No cameras to show.' },
-  school: { cs: 'Škola', en: 'School' },
-  latency: { cs: 'zpoždění', en: 'latency' },
-  'state.connecting': { cs: 'připojuji', en: 'connecting' },
-  'state.playing': { cs: 'živě', en: 'live' },
+  'session.logout': { cs: 'Odhlásit', en: 'Sign out' },
+  'session.who': { cs: '{user} ({role}, {org})', en: '{user} ({role}, {org})' },
+  'session.disconnected': { cs: 'Spojení s centrem přerušeno, připojuji znovu…', en: 'Lost the connection to the centre, reconnecting…' },
+
   'state.idle': { cs: 'v klidu', en: 'idle' },
-  'state.starting': { cs: 'spouštím', en: 'starting' },
+  'state.starting': { cs: 'spouští se', en: 'starting' },
   'state.streaming': { cs: 'vysílá', en: 'streaming' },
+  'state.stalled': { cs: 'zamrzlá', en: 'stalled' },
   'state.failing': { cs: 'porucha', en: 'failing' },
-  'state.offline': { cs: 'offline', en: 'offline' },
-  'state.ended': { cs: 'ukončeno', en: 'ended' },
-  'state.refused': { cs: 'nepřístupné', en: 'not accessible' },
+  'state.offline': { cs: 'nedostupná', en: 'offline' },
+  'state.unknown': { cs: 'neznámý stav', en: 'unknown' },
+
+  'tile.connecting': { cs: 'připojuji', en: 'connecting' },
+  'tile.playing': { cs: 'živě', en: 'live' },
+  'tile.frozen': { cs: 'obraz stojí', en: 'no picture' },
+  'tile.retrying': { cs: 'obnovuji za {seconds} s', en: 'retrying in {seconds} s' },
+  'tile.refused': { cs: 'nepřístupné', en: 'not accessible' },
+  'tile.ended': { cs: 'ukončeno', en: 'ended' },
+  'tile.empty': { cs: 'Přetáhněte sem kameru ze seznamu nebo ji vyberte kliknutím.', en: 'Drag a camera here from the list, or click one to place it.' },
+  'tile.snapshot': { cs: 'Snímek', en: 'Snapshot' },
+  'tile.remove': { cs: 'Odebrat z dlaždice', en: 'Remove from tile' },
+  'tile.single': { cs: 'Velký obraz', en: 'Single view' },
+  'tile.backToGrid': { cs: 'Zpět na mřížku', en: 'Back to the grid' },
+  'tile.label': { cs: 'Dlaždice {n}: {camera}', en: 'Tile {n}: {camera}' },
+  'tile.labelEmpty': { cs: 'Dlaždice {n}: prázdná', en: 'Tile {n}: empty' },
+  'tile.latency': { cs: 'zpoždění {ms} ms', en: 'latency {ms} ms' },
+  'tile.mainStream': { cs: 'hlavní proud', en: 'main stream' },
+  'tile.subStream': { cs: 'vedlejší proud', en: 'sub stream' },
+
+  'live.layout': { cs: 'Rozložení', en: 'Layout' },
+  'live.layoutName': { cs: 'Rozložení {name}', en: 'Layout {name}' },
+  'live.fullscreen': { cs: 'Celá obrazovka', en: 'Full screen' },
+  'live.prevPage': { cs: 'Předchozí kamery', en: 'Previous cameras' },
+  'live.nextPage': { cs: 'Další kamery', en: 'Next cameras' },
+  'live.page': { cs: 'Strana {page} z {pages}', en: 'Page {page} of {pages}' },
+  'live.tree': { cs: 'Kamery podle měst a škol', en: 'Cameras by town and school' },
+  'live.filter': { cs: 'Hledat kameru nebo školu', en: 'Find a camera or school' },
+  'live.views': { cs: 'Uložené pohledy', en: 'Saved views' },
+  'live.viewPick': { cs: 'Otevřít pohled…', en: 'Open a view…' },
+  'live.viewName': { cs: 'Název pohledu', en: 'View name' },
+  'live.viewSave': { cs: 'Uložit pohled', en: 'Save view' },
+  'live.viewDelete': { cs: 'Smazat pohled', en: 'Delete view' },
+  'live.viewSaved': { cs: 'Pohled „{name}“ uložen.', en: 'View “{name}” saved.' },
+  'live.noLive.one': { cs: 'Tento účet nemá živé video ({n} kamera, jen stav).', en: 'This account has no live video ({n} camera, health only).' },
+  'live.noLive.few': { cs: 'Tento účet nemá živé video ({n} kamery, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
+  'live.noLive.other': { cs: 'Tento účet nemá živé video ({n} kamer, jen stav).', en: 'This account has no live video ({n} cameras, health only).' },
+  'live.noCameras': { cs: 'Žádné kamery k zobrazení.', en: 'No cameras to show.' },
+  'live.noCamerasPolice': { cs: 'Žádné kamery k zobrazení: vaší policii nyní nic není sdíleno.', en: 'No cameras to show: nothing is shared with your force at the moment.' },
+  'live.cameras.one': { cs: '{n} kamera', en: '{n} camera' },
+  'live.cameras.few': { cs: '{n} kamery', en: '{n} cameras' },
+  'live.cameras.other': { cs: '{n} kamer', en: '{n} cameras' },
+  'live.place': { cs: 'Zobrazit {camera} v dlaždici', en: 'Show {camera} in a tile' },
+
+  'overview.title': { cs: 'Přehled kraje', en: 'Region overview' },
+  'overview.map': { cs: 'Schematická mapa kraje se stavem škol', en: 'Schematic map of the region with each school’s state' },
+  'overview.legend': { cs: 'Legenda', en: 'Legend' },
+  'overview.ok': { cs: 'všechny kamery v pořádku', en: 'all cameras up' },
+  'overview.degraded': { cs: 'některé kamery mimo provoz', en: 'some cameras down' },
+  'overview.alarm': { cs: 'otevřený poplach', en: 'open alarm' },
+  'overview.empty': { cs: 'bez kamer', en: 'no cameras' },
+  'overview.schools': { cs: 'Školy', en: 'Schools' },
+  'overview.school': { cs: 'Škola', en: 'School' },
+  'overview.town': { cs: 'Město', en: 'Town' },
+  'overview.state': { cs: 'Stav', en: 'State' },
+  'overview.up': { cs: 'V provozu', en: 'Up' },
+  'overview.openAlarms': { cs: 'Poplachy', en: 'Alarms' },
+  'overview.watch': { cs: 'Sledovat živě', en: 'Watch live' },
+  'overview.camerasUp': { cs: '{up} z {total}', en: '{up} of {total}' },
+  'overview.summary': { cs: '{schools} · {cameras} · v provozu {up}', en: '{schools} · {cameras} · {up} up' },
+  'overview.schoolCount.one': { cs: '{n} škola', en: '{n} school' },
+  'overview.schoolCount.few': { cs: '{n} školy', en: '{n} schools' },
+  'overview.schoolCount.other': { cs: '{n} škol', en: '{n} schools' },
+  'overview.noCoordinates': { cs: 'Města kraje nemají souřadnice: mapu nelze nakreslit. Správce je doplní v Školy → Města.', en: 'The region’s towns have no coordinates, so no map can be drawn. An administrator adds them under Schools → Towns.' },
+
+  'cameras.title': { cs: 'Kamery a jejich stav', en: 'Cameras and their health' },
+  'cameras.name': { cs: 'Kamera', en: 'Camera' },
+  'cameras.school': { cs: 'Škola', en: 'School' },
+  'cameras.state': { cs: 'Stav', en: 'State' },
+  'cameras.reason': { cs: 'Důvod', en: 'Reason' },
+  'cameras.size': { cs: 'Rozlišení', en: 'Resolution' },
+  'cameras.updated': { cs: 'Aktualizováno', en: 'Updated' },
+  'cameras.none': { cs: 'Žádné kamery.', en: 'No cameras.' },
+  'cameras.live': { cs: 'Živě', en: 'Live' },
+
+  'users.title': { cs: 'Uživatelé', en: 'Users' },
+  'users.create': { cs: 'Nový uživatel', en: 'New user' },
+  'users.username': { cs: 'Uživatelské jméno', en: 'User name' },
+  'users.password': { cs: 'Heslo (nejméně 10 znaků)', en: 'Password (at least 10 characters)' },
+  'users.generate': { cs: 'Vygenerovat heslo', en: 'Generate a password' },
+  'users.role': { cs: 'Role', en: 'Role' },
+  'users.org': { cs: 'Organizace', en: 'Organisation' },
+  'users.totp': { cs: 'Jednorázový kód', en: 'One-time code' },
+  'users.state': { cs: 'Stav', en: 'State' },
+  'users.active': { cs: 'aktivní', en: 'active' },
+  'users.disabled': { cs: 'zablokovaný', en: 'disabled' },
+  'users.disable': { cs: 'Zablokovat', en: 'Disable' },
+  'users.enable': { cs: 'Odblokovat', en: 'Enable' },
+  'users.reset': { cs: 'Nové heslo', en: 'Reset password' },
+  'users.change': { cs: 'Změnit roli / organizaci', en: 'Change role / organisation' },
+  'users.created': { cs: 'Uživatel {user} vytvořen. Heslo: {password}', en: 'User {user} created. Password: {password}' },
+  'users.resetDone': { cs: 'Nové heslo pro {user}: {password} (zobrazeno jen jednou)', en: 'New password for {user}: {password} (shown once)' },
+  'users.updated': { cs: 'Uživatel {user} změněn.', en: 'User {user} updated.' },
+  'users.actions': { cs: 'Akce', en: 'Actions' },
+  'users.confirmDisable': { cs: 'Zablokovat účet {user}? Jeho přihlášení a živé přenosy se ihned ukončí.', en: 'Disable {user}? Their sessions and live views end at once.' },
+
+  'schools.title': { cs: 'Školy a města', en: 'Schools and towns' },
+  'schools.towns': { cs: 'Města', en: 'Towns' },
+  'schools.create': { cs: 'Nová škola', en: 'New school' },
+  'schools.id': { cs: 'Identifikátor (např. zs-cheb-2)', en: 'Id (e.g. zs-cheb-2)' },
+  'schools.name': { cs: 'Název', en: 'Name' },
+  'schools.town': { cs: 'Město', en: 'Town' },
+  'schools.lat': { cs: 'Zeměpisná šířka', en: 'Latitude' },
+  'schools.lon': { cs: 'Zeměpisná délka', en: 'Longitude' },
+  'schools.cameras': { cs: 'Kamery', en: 'Cameras' },
+  'schools.gateways': { cs: 'Brány', en: 'Gateways' },
+  'schools.rename': { cs: 'Přejmenovat', en: 'Rename' },
+  'schools.created': { cs: 'Škola {name} vytvořena.', en: 'School {name} created.' },
+  'schools.saved': { cs: 'Uloženo.', en: 'Saved.' },
+
+  'gateways.title': { cs: 'Brány škol', en: 'School gateways' },
+  'gateways.create': { cs: 'Nová brána', en: 'New gateway' },
+  'gateways.id': { cs: 'Identifikátor (nepovinný)', en: 'Id (optional)' },
+  'gateways.name': { cs: 'Název', en: 'Name' },
+  'gateways.school': { cs: 'Škola', en: 'School' },
+  'gateways.state': { cs: 'Stav', en: 'State' },
+  'gateways.online': { cs: 'Spojení', en: 'Link' },
+  'gateways.lastSeen': { cs: 'Naposledy', en: 'Last seen' },
+  'gateways.copy': { cs: 'Zkopírovat příkaz', en: 'Copy the command' },
+  'gateways.revoke': { cs: 'Zneplatnit', en: 'Revoke' },
+  'gateways.confirmRevoke': { cs: 'Zneplatnit bránu {id}? Její spojení a všechny přenosy se ihned ukončí a už se nepřipojí.', en: 'Revoke gateway {id}? Its link and every view are cut now, and it can never connect again.' },
+  'gateways.token': { cs: 'Jednorázový zápisový token brány {id}', en: 'One-time enrolment token of gateway {id}' },
+  'gateways.tokenOnce': { cs: 'Token se zobrazuje jen teď. Platí do {until}. Na počítači brány spusťte:', en: 'This token is shown only now. It is valid until {until}. On the gateway’s machine run:' },
+  'gateways.state.awaiting_enrolment': { cs: 'čeká na zápis', en: 'awaiting enrolment' },
+  'gateways.state.enrolment_expired': { cs: 'token vypršel', en: 'token expired' },
+  'gateways.state.enrolled': { cs: 'zapsaná', en: 'enrolled' },
+  'gateways.state.revoked': { cs: 'zneplatněná', en: 'revoked' },
+  'gateways.up': { cs: 'připojena', en: 'online' },
+  'gateways.down': { cs: 'odpojena', en: 'offline' },
+
+  'audit.title': { cs: 'Auditní záznam', en: 'Audit log' },
+  'audit.filters': { cs: 'Filtry', en: 'Filters' },
+  'audit.who': { cs: 'Kdo (uživatel)', en: 'Who (user)' },
+  'audit.camera': { cs: 'Kamera', en: 'Camera' },
+  'audit.school': { cs: 'Škola', en: 'School' },
+  'audit.kind': { cs: 'Druh', en: 'Kind' },
+  'audit.from': { cs: 'Od', en: 'From' },
+  'audit.to': { cs: 'Do', en: 'To' },
+  'audit.apply': { cs: 'Použít filtry', en: 'Apply filters' },
+  'audit.clear': { cs: 'Zrušit filtry', en: 'Clear filters' },
+  'audit.more': { cs: 'Načíst starší', en: 'Load older entries' },
+  'audit.export': { cs: 'Export', en: 'Export' },
+  'audit.exportCsv': { cs: 'Stáhnout CSV', en: 'Download CSV' },
+  'audit.exportJson': { cs: 'Stáhnout JSON', en: 'Download JSON' },
+  'audit.verify': { cs: 'Ověřit řetězec', en: 'Verify the chain' },
+  'audit.verifyOk': { cs: 'Řetězec záznamů je neporušený ({entries}).', en: 'The chain of entries is intact ({entries}).' },
+  'audit.verifyBad': { cs: 'Řetězec je porušen u záznamu č. {seq}: {problem}.', en: 'The chain is broken at entry #{seq}: {problem}.' },
+  'audit.entries.one': { cs: '{n} záznam', en: '{n} entry' },
+  'audit.entries.few': { cs: '{n} záznamy', en: '{n} entries' },
+  'audit.entries.other': { cs: '{n} záznamů', en: '{n} entries' },
+  'audit.at': { cs: 'Čas', en: 'Time' },
+  'audit.outcome': { cs: 'Výsledek', en: 'Outcome' },
+  'audit.actor': { cs: 'Kdo', en: 'Who' },
+  'audit.address': { cs: 'Odkud', en: 'From where' },
+  'audit.target': { cs: 'Cíl', en: 'Target' },
+  'audit.detail': { cs: 'Podrobnosti', en: 'Details' },
+  'audit.none': { cs: 'Žádné záznamy neodpovídají filtrům.', en: 'No entries match the filters.' },
+  'audit.anyKind': { cs: 'jakýkoli', en: 'any' },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;
 
-/** The plural key for a count: Czech has one (1), few (2–4) and other (5+, 0); English one and other. */
-export function plural(lang: Lang, key: string, n: number): string {
-  const cat = new Intl.PluralRules(lang).select(n);
-  const k = `${key}.${cat === 'one' || cat === 'few' ? cat : 'other'}`;
-  return t(lang, k, { n });
+function initialLang(): Lang {
+  const stored = localStorage.getItem('schoolcam.lang');
+  return stored === 'en' || stored === 'cs' ? stored : 'cs';
 }
 
-export function t(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {
+/** The page's language. Czech by default; remembered per user on the centre, and in the browser for the sign-in page. */
+export const lang = signal<Lang>(initialLang());
+
+export function setLang(next: Lang): void {
+  lang.value = next;
+  localStorage.setItem('schoolcam.lang', next);
+  document.documentElement.lang = next;
+  document.title = t('app.title');
+}
+
+/** A string in the current language, `{name}` placeholders filled. Unknown keys show as themselves (a visible bug, not a crash). */
+export function t(key: string, vars: Record<string, string | number> = {}): string {
   const entry = (STRINGS as Record<string, Record<Lang, string>>)[key];
-  const text = entry ? entry[lang] : key;
+  const text = entry ? entry[lang.value] : key;
   return text.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
+}
+
+/**
+ * A counted phrase: `key.one`, `key.few` or `key.other`, chosen by `Intl.PluralRules`.
+ * Czech: 1 kamera, 2–4 kamery, 5+ (and 0) kamer; English: one and other.
+ */
+export function tp(key: string, n: number, vars: Record<string, string | number> = {}): string {
+  const cat = new Intl.PluralRules(lang.value).select(n);
+  return t(`${key}.${cat === 'one' || cat === 'few' ? cat : 'other'}`, { n: fmtNumber(n), ...vars });
+}
+
+const locale = (): string => (lang.value === 'cs' ? 'cs-CZ' : 'en-GB');
+
+export function fmtNumber(n: number): string {
+  return new Intl.NumberFormat(locale()).format(n);
+}
+
+/** Time of day, with seconds (tile clocks). */
+export function fmtTime(ms: number): string {
+  return new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms);
+}
+
+export function fmtDateTime(ms: number): string {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'medium' }).format(ms);
+}
+
+/** How long ago, in words ("před 3 minutami", "3 minutes ago"). */
+export function fmtAge(ms: number, now = Date.now()): string {
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  const s = Math.round((ms - now) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 60) return rtf.format(s, 'second');
+  if (abs < 3600) return rtf.format(Math.round(s / 60), 'minute');
+  if (abs < 86_400) return rtf.format(Math.round(s / 3600), 'hour');
+  return rtf.format(Math.round(s / 86_400), 'day');
 }

@@ -1,0 +1,45 @@
+import type { JSX } from 'preact';
+import type { Role } from '../../access/principal';
+import type { StringKey } from './i18n';
+import { AuditScreen } from './screens/audit';
+import { CamerasScreen } from './screens/cameras';
+import { GatewaysScreen } from './screens/gateways';
+import { LiveScreen } from './screens/live/live';
+import { OverviewScreen } from './screens/overview';
+import { SchoolsScreen } from './screens/schools';
+import { UsersScreen } from './screens/users';
+
+/**
+ * The role router: every screen with the roles it is shown to. The centre enforces the same
+ * on every request; this only keeps people out of screens that would show them nothing.
+ * Screens for a new role's work (the police view of grants) are added here.
+ */
+export interface ScreenDef {
+  path: string;
+  label: StringKey;
+  roles: readonly Role[];
+  view: () => JSX.Element;
+}
+
+export const SCREENS: readonly ScreenDef[] = [
+  { path: '/overview', label: 'nav.overview', roles: ['operator', 'admin', 'auditor'], view: () => <OverviewScreen /> },
+  { path: '/live', label: 'nav.live', roles: ['operator', 'school_it', 'police'], view: () => <LiveScreen /> },
+  { path: '/cameras', label: 'nav.cameras', roles: ['school_it', 'admin', 'operator', 'auditor'], view: () => <CamerasScreen /> },
+  { path: '/users', label: 'nav.users', roles: ['admin'], view: () => <UsersScreen /> },
+  { path: '/schools', label: 'nav.schools', roles: ['admin'], view: () => <SchoolsScreen /> },
+  { path: '/gateways', label: 'nav.gateways', roles: ['admin'], view: () => <GatewaysScreen /> },
+  { path: '/audit', label: 'nav.audit', roles: ['auditor'], view: () => <AuditScreen /> },
+];
+
+/** Where each role lands after signing in. */
+export const HOME: Readonly<Record<Role, string>> = {
+  operator: '/overview',
+  admin: '/overview',
+  auditor: '/audit',
+  school_it: '/cameras',
+  police: '/live',
+};
+
+export function screensFor(role: Role): ScreenDef[] {
+  return SCREENS.filter((s) => s.roles.includes(role));
+}

@@ -1,0 +1,58 @@
+import { StateBadge } from '../components/state-badge';
+import { now } from '../data/clock';
+import { cameras, orgName } from '../data/store';
+import { fmtAge, t, tp } from '../i18n';
+import { navigate } from '../router';
+
+/** Cameras with their health: school IT sees its own school's, the region's roles every school's. */
+export function CamerasScreen() {
+  const list = [...cameras.value].sort((a, b) => orgName(a.schoolId).localeCompare(orgName(b.schoolId)) || a.name.localeCompare(b.name));
+  return (
+    <section class="page">
+      <div class="page-head">
+        <h1>{t('cameras.title')}</h1>
+        <span class="muted">{tp('live.cameras', list.length)}</span>
+      </div>
+      {list.length === 0 ? (
+        <p class="empty">{t('cameras.none')}</p>
+      ) : (
+        <table class="data" id="camera-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('cameras.name')}</th>
+              <th scope="col">{t('cameras.school')}</th>
+              <th scope="col">{t('cameras.state')}</th>
+              <th scope="col">{t('cameras.reason')}</th>
+              <th scope="col">{t('cameras.size')}</th>
+              <th scope="col">{t('cameras.updated')}</th>
+              <th scope="col">
+                <span class="sr-only">{t('cameras.live')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((c) => (
+              <tr key={c.id} data-camera={c.id} data-state={c.state}>
+                <th scope="row">{c.name}</th>
+                <td>{orgName(c.schoolId)}</td>
+                <td>
+                  <StateBadge state={c.state} reason={c.reason} />
+                </td>
+                <td class="reason">{c.reason ?? ''}</td>
+                <td>{c.width && c.height ? `${c.width}×${c.height}` : '—'}</td>
+                <td>{fmtAge(c.updatedAt, now.value)}</td>
+                <td>
+                  {c.live && (
+                    <button type="button" onClick={() => navigate('/live', { camera: c.id })}>
+                      {t('cameras.live')}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

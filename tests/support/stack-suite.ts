@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { type Stack, type StackOptions, startStack } from '../demo/demo-stack';
-import { type Browser, launchChromium } from './chromium';
+import type { Browser as PlaywrightBrowser } from 'playwright-core';
+import { type Browser, launchChromium, launchChromiumBrowser } from './chromium';
 
 /**
  * The demo stack and a Chromium for one test file: started before its first test, stopped
@@ -15,6 +16,32 @@ export function stackForSuite(opts: Omit<StackOptions, 'dataDir'>): { readonly s
     state.dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
     state.stack = await startStack({ ...opts, dataDir: state.dataDir });
     state.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.stack?.stop();
+    if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
+  });
+  return {
+    get stack() {
+      return state.stack!;
+    },
+    get browser() {
+      return state.browser!;
+    },
+  };
+}
+
+/**
+ * The demo stack and a Chromium that opens one context per person (see `dashboard-page.ts`),
+ * for one test file: started before its first test, stopped after its last.
+ */
+export function stackForJourneys(opts: Omit<StackOptions, 'dataDir'>): { readonly stack: Stack; readonly browser: PlaywrightBrowser } {
+  const state: { stack?: Stack; browser?: PlaywrightBrowser; dataDir?: string } = {};
+  beforeAll(async () => {
+    state.dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
+    state.stack = await startStack({ ...opts, dataDir: state.dataDir });
+    state.browser = await launchChromiumBrowser();
   });
   afterAll(async () => {
     await state.browser?.close();

@@ -35,6 +35,8 @@ let admin: CentreClient;
 let operator: CentreClient;
 let auditor: CentreClient;
 let userId: string;
+let viewId: string;
+let assetName: string;
 
 /** A valid request body per route (the base each bad variant is made from). A route with a body needs one here. */
 const VALID: Record<string, () => Record<string, unknown>> = {
@@ -45,6 +47,8 @@ const VALID: Record<string, () => Record<string, unknown>> = {
   'PATCH /api/users/:id': () => ({ role: 'operator' }),
   'POST /api/gateways': () => ({ id: `gw-${randomBytes(3).toString('hex')}`, schoolId: 'zs-sokolov', name: 'Brána' }),
   'POST /api/gateways/enroll': () => ({ token: randomBytes(32).toString('base64url') }),
+  'PUT /api/me/prefs': () => ({ lang: 'en' }),
+  'POST /api/me/views': () => ({ name: `Stěna ${randomBytes(3).toString('hex')}`, layout: '4', cameras: ['gw-own:cam', null] }),
 };
 /** A valid path parameter per route. */
 const PARAM: Record<string, () => string> = {
@@ -54,6 +58,8 @@ const PARAM: Record<string, () => string> = {
   'DELETE /api/users/:id/totp': () => userId,
   'GET /api/cameras/:id': () => 'gw-own:cam',
   'POST /api/gateways/:id/revoke': () => 'gw-own',
+  'DELETE /api/me/views/:id': () => viewId,
+  'GET /assets/:file': () => assetName,
 };
 /** A valid query per route. */
 const QUERY: Record<string, () => Record<string, string>> = {
@@ -102,6 +108,8 @@ beforeAll(async () => {
   auditor = await fx.signIn(ACCOUNTS.auditor);
   await fx.connectGateway(admin, 'gw-own', 'zs-sokolov', ['cam']);
   userId = (await admin.post<{ id: string }>('/api/users', { username: 'target-user', password: 'a-long-password-1', role: 'operator', orgId: 'kvk' })).body.id;
+  viewId = (await operator.post<{ id: string }>('/api/me/views', { name: 'Ranní směna', layout: '4', cameras: [] })).body.id;
+  assetName = /\/assets\/([^"]+\.js)"/.exec(await (await fetch(`${fx.url}/`)).text())![1];
 }, 60_000);
 
 afterAll(async () => {

@@ -31,7 +31,8 @@ const stack = await startStack({ cameras, schools: Math.min(2, cameras), dataDir
 const browser = await launchChromium();
 try {
   const page = await browser.context.newPage();
-  await signInPage(page, stack.pageUrl, stack.account('operator'));
+  // `?diag=1`: the tiles read the capture-time barcode.
+  await signInPage(page, `${stack.pageUrl}?diag=1#/live`, stack.account('operator'));
   if (cameras > 4) await page.click('[data-grid="16"]');
   await waitForTiles(page, (ts) => ts.length === cameras && ts.every((t) => t.frames > 30), 60_000, 'every tile playing');
   const ids = (await tileStats(page)).map((t) => t.cameraId);

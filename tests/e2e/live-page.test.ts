@@ -7,7 +7,8 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
 
   it('shows an operator every camera playing at its real size, with a readable capture-time barcode under a second old', async () => {
     const page = await suite.browser.context.newPage();
-    await signInPage(page, suite.stack.pageUrl, suite.stack.account('operator'));
+    // `?diag=1`: the tiles read the capture-time barcode (only then).
+    await signInPage(page, `${suite.stack.pageUrl}?diag=1#/live`, suite.stack.account('operator'));
     const tiles = await waitForTiles(
       page,
       (ts) => ts.length === 4 && ts.every((t) => t.frames >= 30 && t.barcodes >= 20),
@@ -26,14 +27,23 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     const sizes = await page.$$eval('video', (vs) => vs.map((v) => `${(v).videoWidth}x${(v).videoHeight}`));
     expect(sizes).toEqual(['640x360', '640x360', '640x360', '640x360']);
     // Each tile shows its own camera: the names drawn in the page match the simulator's.
-    const labels = await page.$$eval('.tile .label', (ls) => ls.map((l) => l.textContent ?? ''));
-    for (const c of suite.stack.cameras) expect(labels.some((l) => l.includes(c.name) && l.includes(c.school))).toBe(true);
+    const labels = await page.$$eval('.tile-body', (ls) => ls.map((l) => `${l.getAttribute('data-camera')} ${l.querySelector('.cam-name')?.textContent} ${l.querySelector('.school-name')?.textContent}`));
+    const schoolNames: Record<string, string> = { 'zs-karlovy-vary': 'ZŠ Karlovy Vary', 'zs-sokolov': 'ZŠ Sokolov', 'gym-cheb': 'Gymnázium Cheb', 'zs-marianske-lazne': 'ZŠ Mariánské Lázně' };
+    for (const c of suite.stack.cameras) expect(labels).toContain(`${c.centreId} ${c.name} ${schoolNames[c.school]}`);
+    await page.close();
+  });
+
+  it('reads no barcode without ?diag=1: operators get the picture, not the test instrument', async () => {
+    const page = await suite.browser.context.newPage();
+    await signInPage(page, `${suite.stack.pageUrl}#/live`, suite.stack.account('operator'));
+    const tiles = await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 30), 60_000, 'four tiles with 30 decoded frames');
+    for (const t of tiles) expect(t.barcodes).toBe(0);
     await page.close();
   });
 
   it('watches only the cameras on the current page of the grid', async () => {
     const page = await suite.browser.context.newPage();
-    await signInPage(page, suite.stack.pageUrl, suite.stack.account('operator'));
+    await signInPage(page, `${suite.stack.pageUrl}#/live`, suite.stack.account('operator'));
     await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 1), 60_000, 'four playing tiles');
     const viewers = async (): Promise<number> => {
       const text = await (await fetch(`${suite.stack.centreUrl}/metrics`, { headers: { authorization: `Bearer ${suite.stack.metricsToken}` } })).text();

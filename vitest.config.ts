@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers (see README): unit tests open no sockets; integration tests run one
 // workspace's real servers on port 0; e2e tests run several parts and real Chromium.
+// The fuzz project reruns the unit tier's parser properties at full strength.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +11,15 @@ export default defineConfig({
           name: 'unit',
           include: ['*/test/unit/**/*.test.ts'],
           testTimeout: 30_000,
+        },
+      },
+      {
+        // `npm run fuzz`: the parsers' property tests with ≥ 100 000 cases each (protocol/test/support/fuzz.ts).
+        test: {
+          name: 'fuzz',
+          include: ['*/test/unit/**/*-fuzz.test.ts'],
+          env: { SCHOOLCAM_FUZZ_RUNS: process.env.SCHOOLCAM_FUZZ_RUNS ?? '100000' },
+          testTimeout: 6 * 3600_000,
         },
       },
       {

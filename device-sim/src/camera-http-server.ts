@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -20,4 +20,16 @@ export async function listenCameraHttp(host: string, port: number): Promise<{ se
     });
   });
   return { server, port: (server.address() as AddressInfo).port };
+}
+
+/**
+ * Sends a whole reply with `Content-Length`, never `Transfer-Encoding: chunked`: camera firmware
+ * (gSOAP and the like) answers that way, and clients written for it refuse chunked replies. Node
+ * chunks any reply whose headers are written before its body is known, so every reply of the
+ * simulator goes through here.
+ */
+export function sendComplete(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: string | Uint8Array): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, { ...headers, 'Content-Length': bytes.byteLength });
+  res.end(bytes);
 }

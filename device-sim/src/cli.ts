@@ -7,7 +7,7 @@ import { isNetnsChild, runNetnsChild, startNetnsFleet } from './netns/netns-flee
 
 const USAGE = `usage:
   npm run sim -- [--cameras N [--schools S] | --fleet config/fleet.example.yaml]
-                 [--width W --height H --fps F --gop S] [--host 127.0.0.1]
+                 [--width W --height H --fps F --gop S --bitrate KBPS] [--host 127.0.0.1]
                  [--discovery-interface <address>|none | --netns] [--json] [--log-level info]
   npm run sim -- ctl <control-url> state | fault <name> [key=value …] | event <motion|tamper> [key=value …] | clear`;
 
@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<void> {
         height: { type: 'string' },
         fps: { type: 'string' },
         gop: { type: 'string' },
+        bitrate: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'discovery-interface': { type: 'string' },
         netns: { type: 'boolean', default: false },
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
     return n;
   };
   const overrides = Object.fromEntries(
-    Object.entries({ width: num('width', values.width), height: num('height', values.height), fps: num('fps', values.fps), gopSeconds: num('gop', values.gop) }).filter(([, v]) => v !== undefined),
+    Object.entries({ width: num('width', values.width), height: num('height', values.height), fps: num('fps', values.fps), gopSeconds: num('gop', values.gop), bitrateKbps: num('bitrate', values.bitrate) }).filter(([, v]) => v !== undefined),
   );
   let spec: FleetSpec;
   try {

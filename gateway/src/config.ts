@@ -1,38 +1,20 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { CameraRegistration } from '@schoolcam/protocol/link/link-messages';
 
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
 
-export const CameraConfig = Type.Object(
-  {
-    id: Id,
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    /** Resolve the stream through ONVIF (GetProfiles + GetStreamUri); key frames on demand via SetSynchronizationPoint. */
-    onvif: Type.Optional(
-      Type.Object(
-        {
-          xaddr: Type.String({ pattern: '^https?://' }),
-          username: Type.String(),
-          password: Type.String(),
-          /** Which profile to relay: the largest (main) or the smallest (sub). Default main. */
-          profile: Type.Optional(Type.Union([Type.Literal('main'), Type.Literal('sub')])),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    /** Or a plain RTSP URL (no key frames on demand). */
-    rtsp: Type.Optional(
-      Type.Object(
-        { url: Type.String({ pattern: '^rtsp://' }), username: Type.Optional(Type.String()), password: Type.Optional(Type.String()) },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+/**
+ * One camera: `onvif` (stream resolved through GetProfiles + GetStreamUri; key frames on demand via
+ * SetSynchronizationPoint; motion and tamper events) or a plain `rtsp` URL; `transport` (`tcp`
+ * default, `udp` with fallback to TCP); `allowBasicAuth` (default false: a camera offering only RTSP
+ * Basic auth is refused rather than sent the password in the clear). The same shape the centre
+ * registers cameras with over the link.
+ */
+export const CameraConfig = CameraRegistration;
 export type CameraConfig = Static<typeof CameraConfig>;
 
 export const GatewayConfig = Type.Object(
@@ -46,18 +28,29 @@ export const GatewayConfig = Type.Object(
     secretFile: Type.Optional(Type.String({ minLength: 1 })),
     /** PEM file of the CA (or self-signed certificate) the centre's TLS certificate is checked against. */
     centerCaFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Where the gateway keeps its SQLite file (`gateway-<id>.db`: camera registry, event outbox)
+     * and the key its camera passwords are encrypted with (`gateway-<id>.key`, mode 0600).
+     * Relative paths are relative to the config file. Default `data`.
+     */
+    dataDir: Type.String({ minLength: 1, default: 'data' }),
     /** Keep pulling a camera this long after its last viewer left. Default 10000 ms. */
     lingerMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 10_000 }),
     /** Keep WebRTC media on 127.0.0.1 (single-host demo). Default false. */
     loopbackOnly: Type.Boolean({ default: false }),
     logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
-    cameras: Type.Array(CameraConfig, { maxItems: 512 }),
+    /**
+     * Cameras seeded into the registry at every start (they win over an entry of the same id made
+     * with `cameras add`; one removed here is removed from the registry). Cameras registered with
+     * the CLI or by the centre live in the registry only.
+     */
+    cameras: Type.Array(CameraConfig, { maxItems: 512, default: [] }),
   },
   { additionalProperties: false },
 );
 /** After resolution `secret` is always set (read from `secretFile` when that was given). */
 export type GatewayConfig = Static<typeof GatewayConfig> & { secret: string };
-export type GatewayConfigInput = Omit<GatewayConfig, 'lingerMs' | 'loopbackOnly' | 'logLevel'> & Partial<GatewayConfig>;
+export type GatewayConfigInput = Omit<GatewayConfig, 'lingerMs' | 'loopbackOnly' | 'logLevel' | 'dataDir' | 'cameras'> & Partial<GatewayConfig>;
 
 const checker = TypeCompiler.Compile(GatewayConfig);
 
@@ -71,9 +64,18 @@ export class ConfigError extends Error {
   }
 }
 
-/** Applies defaults, validates (unknown keys rejected), checks cross-field rules and freezes. */
-export function resolveGatewayConfig(input: unknown): Readonly<GatewayConfig> {
-  const cfg = { lingerMs: 10_000, loopbackOnly: false, logLevel: 'info', ...(input as object) };
+/** The cross-field rules of one camera entry (the schema checks each field). Throws ConfigError. */
+export function checkCameraConfig(c: CameraConfig, path: string): void {
+  if (!c.onvif === !c.rtsp) throw new ConfigError(path, 'needs exactly one of onvif or rtsp');
+}
+
+/**
+ * Applies defaults, validates (unknown keys rejected), checks cross-field rules and freezes.
+ * A relative `dataDir` is resolved against `baseDir` (the config file's folder; default the
+ * working directory).
+ */
+export function resolveGatewayConfig(input: unknown, baseDir = process.cwd()): Readonly<GatewayConfig> {
+  const cfg: unknown = { dataDir: 'data', lingerMs: 10_000, loopbackOnly: false, logLevel: 'info', cameras: [], ...(input as object) };
   if (!checker.Check(cfg)) {
     const e = checker.Errors(cfg).First();
     throw new ConfigError(e?.path || '/', e?.message ?? 'invalid');
@@ -82,16 +84,18 @@ export function resolveGatewayConfig(input: unknown): Readonly<GatewayConfig> {
   if (cfg.secretFile) cfg.secret = readSecretFile(cfg.secretFile);
   const ids = new Set<string>();
   cfg.cameras.forEach((c, i) => {
-    if (!c.onvif === !c.rtsp) throw new ConfigError(`/cameras/${i}`, 'needs exactly one of onvif or rtsp');
+    checkCameraConfig(c, `/cameras/${i}`);
     if (ids.has(c.id)) throw new ConfigError(`/cameras/${i}/id`, `duplicate camera id ${c.id}`);
     ids.add(c.id);
   });
+  cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(baseDir, cfg.dataDir);
   return deepFreeze(cfg as GatewayConfig);
 }
 
 /**
- * Layers: file (YAML or JSON) → environment (`SCHOOLCAM_CENTER_URL`, `SCHOOLCAM_GATEWAY_SECRET`)
- * → validate. The only module of the gateway that reads `process.env`.
+ * Layers: defaults → file (YAML or JSON) → environment (`SCHOOLCAM_CENTER_URL`,
+ * `SCHOOLCAM_GATEWAY_SECRET`, `SCHOOLCAM_GATEWAY_DATA_DIR`) → validate. The only module of the
+ * gateway that reads `process.env`.
  */
 export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
   let raw: unknown;
@@ -107,11 +111,17 @@ export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process
     merged.secret = env.SCHOOLCAM_GATEWAY_SECRET;
     delete merged.secretFile;
   }
+  if (env.SCHOOLCAM_GATEWAY_DATA_DIR) merged.dataDir = env.SCHOOLCAM_GATEWAY_DATA_DIR;
   // Files named in the config are found next to it.
   for (const key of ['secretFile', 'centerCaFile'] as const) {
-    if (typeof merged[key] === 'string') merged[key] = resolvePath(dirname(file), merged[key]);
+    if (typeof merged[key] === 'string') merged[key] = resolve(dirname(file), merged[key]);
   }
-  return resolveGatewayConfig(merged);
+  return resolveGatewayConfig(merged, dirname(resolve(file)));
+}
+
+/** The gateway's SQLite file and its key file, from the config. */
+export function storagePaths(cfg: Pick<GatewayConfig, 'dataDir' | 'gatewayId'>): { database: string; keyFile: string } {
+  return { database: join(cfg.dataDir, `gateway-${cfg.gatewayId}.db`), keyFile: join(cfg.dataDir, `gateway-${cfg.gatewayId}.key`) };
 }
 
 /** Reads the secret `gateway enroll` wrote, refusing a file others may read (as ssh does with keys). */

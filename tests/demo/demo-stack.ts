@@ -53,6 +53,8 @@ export interface Stack {
   accounts: Account[];
   account(role: Account['role']): Account;
   cameras: SimCameraJson[];
+  /** The simulator's control API: `GET` lists the cameras, each with its `control` URL. */
+  simulatorUrl: string;
   pids: { sim: number; centre: number; gateways: number[] };
   /** Ends every process of the stack (SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
@@ -128,6 +130,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       cfg.loopbackOnly = true;
       cfg.logLevel = process.env.SCHOOLCAM_LOG_LEVEL ?? 'info';
       cfg.lingerMs = opts.lingerMs ?? 10_000;
+      cfg.dataDir = opts.dataDir;
       cfg.cameras = cams.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } }));
       writeFileSync(file, stringifyYaml(cfg), { mode: 0o600 });
       gatewayPids.push(run(['gateway/src/cli.ts', '--config', file], 'ignore').pid!);
@@ -140,6 +143,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       accounts,
       account: (role) => accounts.find((a) => a.role === role)!,
       cameras: simInfo.cameras.map((c) => ({ ...c, centreId: `${gatewayIds.get(c.school)}:${c.id}` })),
+      simulatorUrl: simInfo.cameras[0].control.replace(/\/cameras\/[^/]+$/, ''),
       pids: { sim: sim.pid!, centre: centre.pid!, gateways: gatewayPids },
       stop,
     };

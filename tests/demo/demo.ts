@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ cameras: 8, schools: 4, dataDir: join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080), logs: 'ignore' });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   console.log(`Dashboard: ${stack.pageUrl}`);
+  console.log(`Simulator: ${stack.simulatorUrl}`);
   for (const a of stack.accounts) console.log(`Login: role=${a.role} user=${a.username} password=${a.password} org=${a.org}`);
   console.log('Press Ctrl-C to stop.');
   let stopping = false;

@@ -73,7 +73,7 @@ describe('gateway enrolment and revocation', () => {
     expect((await gatewayCli(['enroll', fx.url, created.body.enrolment.token, '--config', configFile])).code).toBe(0);
     const { secretFile: _secretFile, ...enrolled } = loadGatewayConfig(configFile);
     const cam = fleet.info().cameras[0];
-    const gateway = Gateway.create(
+    const gateway = await Gateway.create(
       resolveGatewayConfig({ ...enrolled, loopbackOnly: true, lingerMs: 200, cameras: [{ id: cam.id, name: cam.name, onvif: { xaddr: cam.onvif, username: cam.username, password: cam.password } }] }),
       { logger: pino({ level: 'silent' }) },
     );

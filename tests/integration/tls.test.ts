@@ -59,7 +59,7 @@ describe('TLS: the centre serves HTTPS and WSS from its certificate', () => {
     await enrolGateway({ centerUrl: fx.url, token, configFile, caFile: join(dir, 'centre-ca.pem') });
     const config = loadGatewayConfig(configFile);
     expect(config.centerCaFile).toBe(join(dir, 'centre-ca.pem'));
-    const gateway = Gateway.create(config, { logger: pino({ level: 'silent' }) });
+    const gateway = await Gateway.create(config, { logger: pino({ level: 'silent' }) });
     try {
       await until(() => gateway.linkUp, 'the link over wss', 10_000);
       const list = await httpsJson(`${fx.url}/api/gateways`, { ca, headers: { cookie } });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stableDeviceUuid } from '../../device-sim/src/discovery/ws-discovery';
-import { WSD_ACTION } from '../../device-sim/src/discovery/ws-discovery-message';
+import { WSD_ACTION } from '../../protocol/src/discovery/ws-discovery-message';
 import { assertNetnsSupport, NetnsLan, removeStaleNamespaces } from '../../device-sim/src/netns/netns-lan';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

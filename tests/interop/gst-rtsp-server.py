@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""GStreamer's RTSP server (gst-rtsp-server via python3-gi), a real peer for our RtspClient.
+"""GStreamer's RTSP server (gst-rtsp-server via python3-gi): a real third-party camera for our RTSP
+client and the gateway. Like a plain RTSP camera it cannot make a key frame on request.
 
-Usage: gst-rtsp-server.py [--auth digest|basic USER PASSWORD]
+Usage: gst-rtsp-server.py [--auth digest|basic USER PASSWORD] [--size 320x240] [--fps 15]
+                          [--gop-seconds 1] [--bitrate 500] [--bframes 0] [--aac] [--pattern ball]
 
-Binds 127.0.0.1 on a kernel-chosen port, serves a live 320x240 15 fps H.264 test pattern
-at /cam, prints "PORT <n>" on stdout, and runs until SIGTERM/SIGINT or until stdin closes
-(so it dies with the test process even if the test is killed).
+Binds 127.0.0.1 on a kernel-chosen port, serves a live H.264 test pattern (x264enc, from
+gstreamer1.0-plugins-ugly; openh264enc when x264 is missing and no B-frames are asked for) at /cam,
+with an AAC audio track when --aac, prints "PORT <n>" on stdout, and runs until SIGTERM/SIGINT or
+until stdin closes (so it dies with the test process even if the test is killed).
 """
+import argparse
 import signal
 import sys
 
@@ -17,36 +21,61 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
-SOURCE = "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1"
-# x264enc lives in gst-plugins-ugly, which some machines lack; openh264enc (plugins-bad) is the fallback.
-ENCODERS = {
-    "x264enc": "x264enc tune=zerolatency key-int-max=15",
-    "openh264enc": "openh264enc gop-size=15 ! h264parse",
-}
 
-
-def launch_line() -> str:
-    for name, pipeline in ENCODERS.items():
-        if Gst.ElementFactory.find(name) is not None:
-            sys.stderr.write(f"gst-rtsp-server.py: encoding with {name}\n")
-            return f"( {SOURCE} ! {pipeline} ! rtph264pay name=pay0 pt=96 )"
-    sys.stderr.write("ERR: no H.264 encoder element (x264enc or openh264enc) is installed\n")
-    sys.exit(1)
+def launch_line(args: argparse.Namespace) -> str:
+    width, height = (int(x) for x in args.size.split("x"))
+    gop = max(1, round(args.fps * args.gop_seconds))
+    # `ball` moves a little and compresses to almost nothing; `snow` is noise, which no encoder can
+    # compress below the bitrate asked for (what a busy corridor costs a real camera).
+    source = f"videotestsrc is-live=true pattern={args.pattern} ! video/x-raw,width={width},height={height},framerate={args.fps}/1"
+    if Gst.ElementFactory.find("x264enc") is not None:
+        # zerolatency turns B-frames and lookahead off; with --bframes the encoder keeps its
+        # defaults otherwise, as a camera's "smart codec" mode would.
+        tune = "tune=zerolatency " if args.bframes == 0 else f"bframes={args.bframes} b-adapt=false "
+        encoder = f"x264enc {tune}key-int-max={gop} bitrate={args.bitrate} speed-preset=ultrafast ! video/x-h264,profile=high"
+        name = "x264enc"
+    elif Gst.ElementFactory.find("openh264enc") is not None and args.bframes == 0:
+        encoder = f"openh264enc gop-size={gop} bitrate={args.bitrate * 1000} ! h264parse"
+        name = "openh264enc"
+    else:
+        sys.stderr.write("ERR: no usable H.264 encoder: install gstreamer1.0-plugins-ugly (x264enc)\n")
+        sys.exit(1)
+    sys.stderr.write(f"gst-rtsp-server.py: encoding with {name}\n")
+    video = f"{source} ! {encoder} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+    if not args.aac:
+        return f"( {video} )"
+    if Gst.ElementFactory.find("avenc_aac") is None:
+        sys.stderr.write("ERR: --aac needs avenc_aac (gstreamer1.0-libav)\n")
+        sys.exit(1)
+    audio = "audiotestsrc is-live=true wave=ticks ! audio/x-raw,rate=16000,channels=1 ! audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"
+    return f"( {video} {audio} )"
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--auth", nargs=3, metavar=("METHOD", "USER", "PASSWORD"))
+    parser.add_argument("--size", default="320x240")
+    parser.add_argument("--fps", type=int, default=15)
+    parser.add_argument("--gop-seconds", type=float, default=1.0)
+    parser.add_argument("--bitrate", type=int, default=500, help="kbit/s")
+    parser.add_argument("--bframes", type=int, default=0)
+    parser.add_argument("--aac", action="store_true")
+    parser.add_argument("--pattern", default="ball", help="videotestsrc pattern: ball, snow, smpte…")
+    args = parser.parse_args()
+
     Gst.init(None)
-    args = sys.argv[1:]
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service("0")
 
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line())
+    factory.set_launch(launch_line(args))
     factory.set_shared(True)
 
-    if len(args) == 4 and args[0] == "--auth":
-        method, user, password = args[1], args[2], args[3]
+    if args.auth:
+        method, user, password = args.auth
+        if method not in ("digest", "basic"):
+            parser.error("--auth METHOD is digest or basic")
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "viewer")
@@ -61,9 +90,6 @@ def main() -> None:
         permissions.add_permission_for_role("viewer", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
         permissions.add_permission_for_role("viewer", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
         factory.set_permissions(permissions)
-    elif args:
-        sys.stderr.write(__doc__)
-        sys.exit(2)
 
     server.get_mount_points().add_factory("/cam", factory)
     if server.attach(None) == 0:

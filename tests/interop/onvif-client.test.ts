@@ -118,8 +118,8 @@ describe('OnvifCamera against the simulated camera', () => {
     const cam = await OnvifCamera.connect({ xaddr: sim.xaddr, username: USER, password: PASS });
     expect(cam.info).toEqual({ manufacturer: 'SchoolCam Sim', model: 'SC-200', firmware: '2.0.1', serial: 'SN-77', hardwareId: 'HW-7' });
     expect(cam.profiles).toEqual([
-      { token: 'main', name: 'Main', width: 640, height: 360, fps: 25, rtspUri: 'rtsp://127.0.0.1:1/gym/main' },
-      { token: 'sub', name: 'Sub', width: 320, height: 180, fps: 10, rtspUri: 'rtsp://127.0.0.1:1/gym/sub' },
+      { token: 'main', name: 'Main', width: 640, height: 360, fps: 25, encoding: 'H264', govLength: 50, rtspUri: 'rtsp://127.0.0.1:1/gym/main' },
+      { token: 'sub', name: 'Sub', width: 320, height: 180, fps: 10, encoding: 'H264', govLength: 20, rtspUri: 'rtsp://127.0.0.1:1/gym/sub' },
     ]);
     cam.close();
   });
@@ -236,20 +236,26 @@ describe('OnvifCamera against the simulated camera', () => {
     await expectOnvifError(OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS }), 'ONVIF_BAD_REPLY');
   });
 
-  it('a camera that only offers non-H.264 profiles is ONVIF_BAD_REPLY', async () => {
+  it('a camera that only offers non-H.264 profiles is ONVIF_UNSUPPORTED (check still sees them)', async () => {
     const f = await fake();
     f.rewrite = (op, xml) => (op === 'GetProfiles' ? xml.replaceAll('<tt:Encoding>H264</tt:Encoding>', '<tt:Encoding>JPEG</tt:Encoding>') : xml);
-    await expectOnvifError(OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS }), 'ONVIF_BAD_REPLY');
+    await expectOnvifError(OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS }), 'ONVIF_UNSUPPORTED');
+    const seen = await OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS, anyCodec: true });
+    expect(seen.allProfiles.map((p) => [p.token, p.encoding])).toEqual([
+      ['main', 'JPEG'],
+      ['sub', 'JPEG'],
+    ]);
+    seen.close();
     f.rewrite = (op, xml) => (op === 'GetProfiles' ? xml.replace('<tt:Encoding>H264</tt:Encoding>', '<tt:Encoding>JPEG</tt:Encoding>') : xml);
     const cam = await OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS });
     expect(cam.profiles.map((p) => p.token)).toEqual(['main']);
     cam.close();
   });
 
-  it('a camera without any RTSP-capable H.264 profile is ONVIF_BAD_REPLY', async () => {
+  it('a camera without any RTSP-capable H.264 profile is ONVIF_UNSUPPORTED', async () => {
     const f = await fake();
     f.behave = (op) => (op === 'GetStreamUri' ? { status: 500, body: soap('<env:Fault><env:Code><env:Value>env:Receiver</env:Value></env:Code><env:Reason><env:Text>no</env:Text></env:Reason></env:Fault>') } : 'forward');
-    await expectOnvifError(OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS }), 'ONVIF_BAD_REPLY');
+    await expectOnvifError(OnvifCamera.connect({ xaddr: f.xaddr, username: USER, password: PASS }), 'ONVIF_UNSUPPORTED');
   });
 
   it('close() aborts an operation in flight with ONVIF_UNREACHABLE and drops its socket', async () => {

@@ -2,71 +2,32 @@
  * Our RtspClient against GStreamer's RTSP server (gst-rtsp-server through python3-gi),
  * with Digest and Basic auth, over TCP interleaving.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRtp } from '@schoolcam/protocol/rtp/rtp-packet';
 import { openRtspVideo, type RtspClient } from '@schoolcam/protocol/rtsp/rtsp-client';
 import { RtspError } from '@schoolcam/protocol/rtsp/rtsp-error';
+import { startGstServer as startServer, type GstServer } from '../support/gst-rtsp-server';
 
-// The distro python has python3-gi; a pyenv/venv python3 earlier on PATH usually does not.
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./gst-rtsp-server.py', import.meta.url));
 const USER = 'gateway';
 const PASSWORD = 'pa ss';
 
-function requireGstRtspServer(): void {
-  const r = spawnSync(PYTHON, ['-c', "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new Error(
-      `${PYTHON} with python3-gi and gir1.2-gst-rtsp-server-1.0 is required by this interop test (${r.error?.message ?? r.stderr.trim().split('\n').pop()}); install them with scripts/install-test-deps.sh`,
-    );
-  }
-}
-
-const children: ChildProcessWithoutNullStreams[] = [];
+const servers: GstServer[] = [];
 const clients: RtspClient[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  }
+  for (const s of servers.splice(0)) await s.stop();
 });
 
 /** Starts gst-rtsp-server.py and resolves with the port it printed. */
 async function startGstServer(auth: 'digest' | 'basic'): Promise<number> {
-  requireGstRtspServer();
-  const child = spawn(PYTHON, [SCRIPT, '--auth', auth, USER, PASSWORD], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`gst-rtsp-server.py printed no port within 10 s: ${stderr}`)), 10_000);
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const m = /PORT (\d+)/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gst-rtsp-server.py exited with ${code}: ${stderr}`));
-    });
-  });
+  const server = await startServer({ auth: { method: auth, user: USER, password: PASSWORD } });
+  servers.push(server);
+  return server.port;
 }
 
 async function receiveH264(auth: 'digest' | 'basic'): Promise<void> {
   const port = await startGstServer(auth);
-  const { client, video } = await openRtspVideo(`rtsp://127.0.0.1:${port}/cam`, { username: USER, password: PASSWORD });
+  const { client, video } = await openRtspVideo(`rtsp://127.0.0.1:${port}/cam`, { username: USER, password: PASSWORD, allowBasic: auth === 'basic' });
   clients.push(client);
   expect(video.payloadType).toBe(96);
   expect(video.clockRate).toBe(90000);

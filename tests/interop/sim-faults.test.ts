@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../device-sim/src/fleet';
 import { generatedFleet } from '../../device-sim/src/fleet-config';
 import { runControlCommand } from '../../device-sim/src/control/control-client';
-import { buildProbe } from '../../device-sim/src/discovery/ws-discovery-message';
+import { buildProbe } from '../../protocol/src/discovery/ws-discovery-message';
 import type { SimCameraInfo } from '../../device-sim/src/camera/sim-camera';
 import { OnvifCamera, OnvifError } from '../../gateway/src/onvif/onvif-client';
 import { RtspClient, openRtspVideo } from '../../protocol/src/rtsp/rtsp-client';

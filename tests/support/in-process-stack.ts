@@ -46,7 +46,7 @@ export async function startInProcessStack(opts: { cameras: number; extraCameras?
   const configFile = join(dataDir, 'gateway.yaml');
   const { gatewayId } = await createAndEnrolGateway(admin, { id: 'gw-test', schoolId: school, name: 'Test gateway', configFile });
   const { secretFile: _secretFile, ...enrolled } = loadGatewayConfig(configFile);
-  const gateway = Gateway.create(
+  const gateway = await Gateway.create(
     resolveGatewayConfig({
       ...enrolled,
       loopbackOnly: true,

@@ -217,10 +217,24 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
         this.log.warn({ gateway: s.gatewayId, code: msg.code, message: msg.message }, 'gateway reported an error');
         if (msg.streamId) this.emit('streamEnded', s.gatewayId, msg.streamId, msg.message);
         return;
+      case 'events':
+      case 'health':
+      case 'discover.result':
+      case 'check.result':
+      case 'camera.registered':
+      case 'camera.unregistered':
+      case 'request.failed':
+        this.log.debug({ gateway: s.gatewayId, type: msg.type }, 'link message not handled by this centre yet; ignored');
+        return;
       case 'welcome':
       case 'stream.start':
       case 'stream.answer':
       case 'stream.stop':
+      case 'events.ack':
+      case 'discover':
+      case 'check':
+      case 'camera.register':
+      case 'camera.unregister':
         this.log.warn({ gateway: s.gatewayId, type: msg.type }, 'gateway sent a centre-only message');
         return;
       default:

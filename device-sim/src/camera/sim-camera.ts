@@ -16,6 +16,8 @@ export interface SimCameraOptions {
   height?: number;
   fps?: number;
   gopSeconds?: number;
+  /** Main stream bitrate, kbit/s (a busy scene); the sub stream spends a quarter. Default: a still scene. */
+  bitrateKbps?: number;
   username?: string;
   /** Random when absent. */
   password?: string;
@@ -66,7 +68,7 @@ export class SimCamera {
   private presence: PresenceListener | undefined;
 
   private constructor(
-    readonly opts: Required<Omit<SimCameraOptions, 'logger' | 'password'>> & { password: string },
+    readonly opts: Required<Omit<SimCameraOptions, 'logger' | 'password' | 'bitrateKbps'>> & { password: string },
     readonly main: VideoStream,
     readonly sub: VideoStream,
     readonly model: OnvifCameraModel,
@@ -94,8 +96,9 @@ export class SimCamera {
     };
     const log = o.logger.child({ camera: opts.id });
     const label = asciiName(opts.name);
-    const main = new VideoStream({ name: label, width: opts.width, height: opts.height, fps: opts.fps, gopSeconds: opts.gopSeconds });
-    const sub = new VideoStream({ name: label, ...subSize(opts.width, opts.height), fps: opts.fps, gopSeconds: opts.gopSeconds });
+    const busy = (share: number) => (o.bitrateKbps === undefined ? {} : { bitrateKbps: o.bitrateKbps * share });
+    const main = new VideoStream({ name: label, width: opts.width, height: opts.height, fps: opts.fps, gopSeconds: opts.gopSeconds, ...busy(1) });
+    const sub = new VideoStream({ name: label, ...subSize(opts.width, opts.height), fps: opts.fps, gopSeconds: opts.gopSeconds, ...busy(0.25) });
     const streams = new Map([
       ['main', main],
       ['sub', sub],

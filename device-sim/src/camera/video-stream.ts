@@ -10,6 +10,8 @@ export interface VideoStreamOptions {
   height: number;
   fps: number;
   gopSeconds: number;
+  /** Bitrate to spend, kbit/s (see SyntheticEncoderOptions.bitrateKbps). */
+  bitrateKbps?: number;
 }
 
 type RtpListener = (trackId: number, packet: Buffer) => void;

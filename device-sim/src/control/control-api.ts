@@ -1,11 +1,15 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
+import type { SimCameraInfo } from '../camera/sim-camera';
+import { sendComplete } from '../camera-http-server';
 import { EventParams, FaultParams, checkParams, isEventName, isFaultName } from './fault-params';
 import type { EventName, EventParamsOf, FaultName, FaultParamsOf } from './fault-params';
 
 /** What the control API drives: a camera in this process, or one in a namespace child. */
 export interface ControlTarget {
   readonly id: string;
+  /** What `npm run sim -- --json` prints for this camera. */
+  info(): SimCameraInfo;
   state(): unknown;
   applyFault<F extends FaultName>(name: F, params: FaultParamsOf<F>): void | Promise<void>;
   triggerEvent<E extends EventName>(name: E, params: EventParamsOf<E>): void | Promise<void>;
@@ -18,7 +22,9 @@ const MAX_BODY = 16 * 1024;
 /**
  * The simulator's control API (HTTP JSON), one base URL per camera:
  * `GET {control}/state`, `POST {control}/events/{motion|tamper}`, `POST {control}/faults/{name}`,
- * `DELETE {control}/faults`. `GET /cameras` lists every camera's state.
+ * `DELETE {control}/faults`. `GET /` lists the cameras as `npm run sim -- --json` prints them
+ * (each with its `control` URL, plus `extra()`, e.g. the namespaces); `GET /cameras` lists every
+ * camera's state. Every reply carries Content-Length.
  */
 export class ControlApi {
   private constructor(
@@ -26,9 +32,9 @@ export class ControlApi {
     readonly url: string,
   ) {}
 
-  static async create(cameras: () => ReadonlyMap<string, ControlTarget>, host: string, log: Logger): Promise<ControlApi> {
+  static async create(cameras: () => ReadonlyMap<string, ControlTarget>, host: string, log: Logger, extra: () => Record<string, unknown> = () => ({})): Promise<ControlApi> {
     const server = http.createServer((req, res) => {
-      handle(cameras(), req, res, log).catch((err: Error) => {
+      handle(cameras(), extra, req, res, log).catch((err: Error) => {
         log.error({ err: err.message }, 'control request failed');
         if (!res.headersSent) send(res, 500, { error: 'INTERNAL', message: 'internal error' });
       });
@@ -54,7 +60,7 @@ export class ControlApi {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify(body)}\n`);
+  sendComplete(res, status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, `${JSON.stringify(body)}\n`);
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
@@ -84,9 +90,16 @@ class HttpError extends Error {
   }
 }
 
-async function handle(cameras: ReadonlyMap<string, ControlTarget>, req: http.IncomingMessage, res: http.ServerResponse, log: Logger): Promise<void> {
+async function handle(
+  cameras: ReadonlyMap<string, ControlTarget>,
+  extra: () => Record<string, unknown>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: Logger,
+): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   try {
+    if (path === '/' && req.method === 'GET') return send(res, 200, { cameras: [...cameras.values()].map((c) => c.info()), ...extra() });
     if (path === '/cameras' && req.method === 'GET') return send(res, 200, { cameras: await Promise.all([...cameras.values()].map((c) => c.state())) });
     const m = /^\/cameras\/([^/]+)(\/[^?]*)?$/.exec(path);
     if (!m) throw new HttpError(404, 'NOT_FOUND', 'no such control endpoint');

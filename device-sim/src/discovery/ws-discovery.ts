@@ -1,8 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { type SimLogger, silentSimLogger } from '../sim-logger';
 import {
   buildBye,
@@ -17,10 +15,11 @@ import {
   type AppSequence,
   type DiscoverableDevice,
   type DiscoveryRequest,
-} from './ws-discovery-message';
+} from '@schoolcam/protocol/discovery/ws-discovery-message';
+import { lookupIpv4Interface, multicastInterfaceAddresses, sameSubnet } from '@schoolcam/protocol/discovery/ipv4-interfaces';
 
-export type { DiscoverableDevice } from './ws-discovery-message';
-export { stableDeviceUuid } from './ws-discovery-message';
+export type { DiscoverableDevice } from '@schoolcam/protocol/discovery/ws-discovery-message';
+export { stableDeviceUuid } from '@schoolcam/protocol/discovery/ws-discovery-message';
 
 export type DiscoveryLogger = SimLogger;
 
@@ -60,30 +59,6 @@ export interface DiscoveryStats {
 }
 
 
-/** IFF_UP and IFF_MULTICAST from <linux/if.h>. */
-const IFF_UP = 0x1;
-const IFF_MULTICAST = 0x1000;
-
-/**
- * IPv4 addresses of the interfaces that are up and multicast-capable. Linux flags come from sysfs
- * (`ip netns exec` mounts the namespace's own); elsewhere every non-internal interface counts.
- */
-export function multicastInterfaceAddresses(): string[] {
-  const out: string[] = [];
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    let capable: boolean;
-    try {
-      const flags = Number.parseInt(readFileSync(`/sys/class/net/${name}/flags`, 'utf8').trim(), 16);
-      capable = (flags & IFF_UP) !== 0 && (flags & IFF_MULTICAST) !== 0;
-    } catch {
-      capable = !(addrs ?? []).some((a) => a.internal);
-    }
-    if (!capable) continue;
-    for (const a of addrs ?? []) if (a.family === 'IPv4') out.push(a.address);
-  }
-  return out;
-}
-
 interface InterfaceSocket {
   address: string;
   /** OS interface name (undefined if the address is not local, which bind would have refused) */
@@ -103,13 +78,6 @@ function bindSocket(socket: Socket, port: number, address: string): Promise<void
   });
 }
 
-function lookupAddress(address: string): { ifaceName: string | undefined; netmask: string | undefined } {
-  for (const [ifaceName, addrs] of Object.entries(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && a.address === address) return { ifaceName, netmask: a.netmask };
-  }
-  return { ifaceName: undefined, netmask: undefined };
-}
-
 /** First address per interface: the group is joined, and Hello/Bye sent, once per link. */
 function onePerInterface<T extends { address: string; ifaceName: string | undefined }>(items: T[]): T[] {
   const seen = new Set<string>();
@@ -119,15 +87,6 @@ function onePerInterface<T extends { address: string; ifaceName: string | undefi
     seen.add(key);
     return true;
   });
-}
-
-function ipv4ToInt(a: string): number {
-  return a.split('.').reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
-}
-
-function sameSubnet(a: string, b: string, mask: string): boolean {
-  const m = ipv4ToInt(mask);
-  return ((ipv4ToInt(a) & m) >>> 0) === ((ipv4ToInt(b) & m) >>> 0);
 }
 
 /**
@@ -208,7 +167,7 @@ export class WsDiscoveryResponder extends EventEmitter {
         // bound to INADDR_ANY on it, whichever interface joined; this socket sees discovery traffic only.
         await bindSocket(group, port, WSD_MULTICAST_GROUP);
         boundPort = group.address().port;
-        const links = onePerInterface(addresses.map((address) => ({ address, ...lookupAddress(address) })));
+        const links = onePerInterface(addresses.map((address) => ({ address, ...lookupIpv4Interface(address) })));
         // A second join on the same link fails with EADDRINUSE, hence one per interface.
         for (const l of links) group.addMembership(WSD_MULTICAST_GROUP, l.address);
       }
@@ -223,7 +182,7 @@ export class WsDiscoveryResponder extends EventEmitter {
           socket.setMulticastTTL(1);
           socket.setMulticastLoopback(true);
         }
-        ifaces.push({ address, ...lookupAddress(address), socket });
+        ifaces.push({ address, ...lookupIpv4Interface(address), socket });
       }
       const responder = new WsDiscoveryResponder(opts, group, ifaces, boundPort);
       if (multicast && (opts.announce ?? true)) await responder.hello();

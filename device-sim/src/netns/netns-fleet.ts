@@ -43,7 +43,9 @@ export async function startNetnsFleet(spec: FleetSpec, opts: { logLevel: string;
   const targets = new Map<string, ControlTarget>();
   let control: ControlApi | undefined;
   try {
-    control = await ControlApi.create(() => targets, '127.0.0.1', opts.logger.child({ module: 'sim:control' }));
+    const client = lan.host('client');
+    const netns: NetnsFleet['netns'] = { client: client.ns, clientAddress: client.addresses[0], schools: Object.fromEntries([...bySchool.keys()].map((s) => [s, lan.host(s).ns])) };
+    control = await ControlApi.create(() => targets, '127.0.0.1', opts.logger.child({ module: 'sim:control' }), () => ({ netns }));
     const cameras: SimCameraInfo[] = [];
     for (const [school, cams] of bySchool) {
       const host = lan.host(school);
@@ -55,15 +57,14 @@ export async function startNetnsFleet(spec: FleetSpec, opts: { logLevel: string;
       const ready = await rpc.ready(30_000);
       for (const info of ready) {
         cameras.push(info);
-        targets.set(info.id, rpc.target(info.id));
+        targets.set(info.id, rpc.target(info));
       }
     }
     const timers = scheduleActions(spec.schedule, targets, opts.logger);
-    const client = lan.host('client');
     return {
       cameras,
       controlUrl: control.url,
-      netns: { client: client.ns, clientAddress: client.addresses[0], schools: Object.fromEntries([...bySchool.keys()].map((s) => [s, lan.host(s).ns])) },
+      netns,
       close: async () => {
         for (const t of timers) clearTimeout(t);
         await lan.close();
@@ -113,7 +114,8 @@ class ChildRpc {
     });
   }
 
-  target(camera: string): ControlTarget {
+  target(info: SimCameraInfo): ControlTarget {
+    const camera = info.id;
     const call = (op: Request['op'], name?: string, params?: unknown): Promise<unknown> =>
       new Promise((resolve, reject) => {
         if (!this.child.connected) return reject(new Error('the school process of this camera is gone'));
@@ -127,6 +129,7 @@ class ChildRpc {
       });
     return {
       id: camera,
+      info: () => info,
       state: () => call('state'),
       applyFault: async (name, params) => void (await call('fault', name, params)),
       triggerEvent: async (name, params) => void (await call('event', name, params)),

@@ -19,7 +19,7 @@ import { handlePtzOperation } from './ptz-service';
 import { PullPointManager, type OnvifEventMessage } from './pull-point-manager';
 import { child, faults, parseSoapRequest, soapEnvelope, soapFaultXml, text, type SoapFault, type SoapRequest } from './soap-envelope';
 import { UsernameTokenVerifier } from './ws-username-token';
-import { listenCameraHttp } from '../camera-http-server';
+import { listenCameraHttp, sendComplete } from '../camera-http-server';
 import { type SimLogger, silentSimLogger } from '../sim-logger';
 
 export type { OnvifAuthSchemes, OnvifCameraModel, OnvifProfileInfo } from './onvif-camera-model';
@@ -297,12 +297,10 @@ export class OnvifServer extends EventEmitter {
     if (res.destroyed || res.writableEnded) return;
     if (this.#malformed) {
       // A firmware bug seen in the field: the reply stops mid-envelope but the status says OK.
-      res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
-      res.end(reply.xml.slice(0, Math.max(1, Math.floor(reply.xml.length / 2))));
+      sendComplete(res, 200, { 'Content-Type': 'application/soap+xml; charset=utf-8' }, reply.xml.slice(0, Math.max(1, Math.floor(reply.xml.length / 2))));
       return;
     }
-    res.writeHead(reply.status, { 'Content-Type': 'application/soap+xml; charset=utf-8', ...reply.headers });
-    res.end(reply.xml);
+    sendComplete(res, reply.status, { 'Content-Type': 'application/soap+xml; charset=utf-8', ...reply.headers }, reply.xml);
   }
 
   async #handle(route: Route, body: string, req: IncomingMessage, signal: AbortSignal): Promise<Reply> {
@@ -453,13 +451,11 @@ function subscriptionIdOf(to: string): string | undefined {
 }
 
 function plain(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(message);
+  sendComplete(res, status, { 'Content-Type': 'text/plain; charset=utf-8' }, message);
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {
   // Stop reading the rest of the upload: answer, then drop the connection.
   res.once('finish', () => req.destroy());
-  res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-  res.end('Payload Too Large');
+  sendComplete(res, 413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }, 'Payload Too Large');
 }

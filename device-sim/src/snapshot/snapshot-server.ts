@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { encodeJpegI420 } from '@schoolcam/protocol/jpeg/jpeg-encoder';
 import { ServerAuth, type AuthMode } from '@schoolcam/protocol/rtsp/digest-auth';
-import { listenCameraHttp } from '../camera-http-server';
+import { listenCameraHttp, sendComplete } from '../camera-http-server';
 import { type SimLogger, silentSimLogger } from '../sim-logger';
 
 /** One picture: planar I420, limited range, as `SyntheticH264Encoder.lastFrameI420()` returns it. */
@@ -228,8 +228,7 @@ export class SnapshotServer extends EventEmitter {
       return;
     }
     if (res.destroyed) return;
-    res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length });
-    res.end(jpeg);
+    sendComplete(res, 200, { 'Content-Type': 'image/jpeg' }, jpeg);
   }
 }
 
@@ -244,8 +243,7 @@ function pathOf(url: string): string | undefined {
 }
 
 function plain(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(message);
+  sendComplete(res, status, { 'Content-Type': 'text/plain; charset=utf-8' }, message);
 }
 
 /** TCP RST rather than FIN, like a camera whose stack went away. */

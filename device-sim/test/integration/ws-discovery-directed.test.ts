@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { XMLParser } from 'fast-xml-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WsDiscoveryResponder, type DiscoverableDevice } from '../../src/discovery/ws-discovery';
-import { buildProbe, WSD_ACTION } from '../../src/discovery/ws-discovery-message';
+import { buildProbe, WSD_ACTION } from '@schoolcam/protocol/discovery/ws-discovery-message';
 
 const cameras: DiscoverableDevice[] = [
   { uuid: '11111111-2222-4333-8444-555555555501', name: 'Vchod', hardware: 'SC-200', school: 'zs-sokolov', xaddr: 'http://127.0.0.1:8001/onvif/device_service' },

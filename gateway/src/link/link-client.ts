@@ -5,6 +5,7 @@ import {
   GATEWAY_AUTH_HEADER,
   MAX_LINK_MESSAGE_BYTES,
   type LinkMessage,
+  checkLinkMessage,
   encodeLinkMessage,
   gatewayAuthValue,
   parseLinkMessage,
@@ -16,6 +17,21 @@ export interface LinkClientEvents {
   down: [reason: string];
 }
 
+/** The part of a `ws` WebSocket the link uses: the seam unit tests replace with a plain fake. */
+export interface LinkSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  terminate(): void;
+  on(event: 'open', cb: () => void): this;
+  on(event: 'unexpected-response', cb: (req: unknown, res: { statusCode?: number }) => void): this;
+  on(event: 'message', cb: (data: Buffer) => void): this;
+  on(event: 'error', cb: (err: Error) => void): this;
+  on(event: 'close', cb: (code: number, reason: Buffer) => void): this;
+}
+
+/** `WebSocket.OPEN`. */
+const OPEN = 1;
+
 export interface LinkClientOptions {
   /** http(s):// or ws(s)://; plain http/ws only to a loopback centre (see {@link centreUrlProblem}). */
   centerUrl: string;
@@ -23,6 +39,8 @@ export interface LinkClientOptions {
   secret: string;
   /** PEM of the CA (or self-signed certificate) to trust for the centre, besides the system's. */
   ca?: string;
+  /** Opens the socket; default a `ws` WebSocket with the size cap, the CA and a 10 s handshake deadline. */
+  openSocket?: (url: string, headers: Record<string, string>) => LinkSocket;
   /** First reconnect delay; doubles up to `maxBackoffMs`, with ±50 % jitter. Default 500. */
   minBackoffMs?: number;
   /** Default 30000. */
@@ -57,7 +75,7 @@ function isLoopbackHost(hostname: string): boolean {
  * asks for in `welcome` and drops a link that stops answering.
  */
 export class LinkClient extends EventEmitter<LinkClientEvents> {
-  private ws: WebSocket | undefined;
+  private ws: LinkSocket | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private backoff: number;
@@ -75,16 +93,32 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
   }
 
   get isOpen(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN;
+    return this.ws?.readyState === OPEN;
   }
 
   start(): void {
     this.connect();
   }
 
+  /**
+   * Sends one message if the link is up. Every message is checked first with the schema the
+   * centre validates with: one the centre would refuse (a camera-reported size out of range, an
+   * oversized list) is logged and not sent, instead of costing the link. Returns whether it was sent.
+   */
   send(msg: LinkMessage): boolean {
     if (!this.isOpen) return false;
-    this.ws!.send(encodeLinkMessage(msg));
+    try {
+      checkLinkMessage(msg);
+    } catch (err) {
+      this.log.error({ type: msg.type, err: (err as Error).message }, 'refusing to send a link message the centre would reject');
+      return false;
+    }
+    const frame = encodeLinkMessage(msg);
+    if (Buffer.byteLength(frame) > MAX_LINK_MESSAGE_BYTES) {
+      this.log.error({ type: msg.type, bytes: Buffer.byteLength(frame) }, 'refusing to send a link message over the size limit');
+      return false;
+    }
+    this.ws!.send(frame);
     return true;
   }
 
@@ -100,12 +134,10 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
   private connect(): void {
     if (this.closed) return;
     const url = `${this.opts.centerUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/link`;
-    const ws = new WebSocket(url, {
-      headers: { [GATEWAY_AUTH_HEADER]: gatewayAuthValue(this.opts.gatewayId, this.opts.secret) },
-      maxPayload: MAX_LINK_MESSAGE_BYTES,
-      handshakeTimeout: 10_000,
-      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
-    });
+    const headers = { [GATEWAY_AUTH_HEADER]: gatewayAuthValue(this.opts.gatewayId, this.opts.secret) };
+    const ws: LinkSocket = this.opts.openSocket
+      ? this.opts.openSocket(url, headers)
+      : new WebSocket(url, { headers, maxPayload: MAX_LINK_MESSAGE_BYTES, handshakeTimeout: 10_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.ws = ws;
     let opened = false;
     ws.on('open', () => {
@@ -115,7 +147,7 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
       this.log.info({ url }, 'link up');
       this.emit('open');
     });
-    ws.on('unexpected-response', (_req, res) => {
+    ws.on('unexpected-response', (_req: unknown, res: { statusCode?: number }) => {
       this.log.error({ status: res.statusCode }, res.statusCode === 401 ? 'centre refused the gateway credentials (unknown, revoked or wrong secret)' : 'centre refused the link');
       ws.terminate();
     });

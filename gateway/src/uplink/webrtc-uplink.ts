@@ -10,13 +10,19 @@ import type { Camera } from '../camera/camera';
 /** An offer the centre never answers is given up after this long. */
 const ANSWER_TIMEOUT_MS = 15_000;
 
+/** Who ended an uplink: the centre (stream.stop), the link going down, the gateway (shutdown, camera removed), its negotiation, or its peer connection. */
+export type UplinkCloseCause = 'centre' | 'link' | 'gateway' | 'negotiation' | 'peer';
+
 export interface UplinkEvents {
-  close: [reason: string];
+  close: [reason: string, cause: UplinkCloseCause];
 }
 
 /**
  * One camera relayed to the centre over WebRTC: the gateway offers a sendonly H.264
- * track and re-packetizes the camera's access units for it (no transcoding).
+ * track and re-packetizes the camera's access units for it (no transcoding). It lives as long as
+ * the centre wants the stream, not as long as the camera's connection: when the camera drops and
+ * comes back, frames resume on the same track (the {@link Camera} keeps one timeline; the
+ * sequencer keeps sequence numbers running; SPS and PPS go in-band before the first IDR).
  */
 export class WebRtcUplink extends EventEmitter<UplinkEvents> {
   private readonly track = new MediaStreamTrack({ kind: 'video' });
@@ -50,10 +56,10 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
       pc.connectionStateChange.subscribe((state) => uplink.onConnectionState(state));
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringComplete(pc);
-      uplink.answerTimer = setTimeout(() => uplink.close('no answer from the centre'), ANSWER_TIMEOUT_MS);
+      uplink.answerTimer = setTimeout(() => uplink.close('no answer from the centre', 'negotiation'), ANSWER_TIMEOUT_MS);
       return { uplink, offer: localSdp(pc, peerOpts) };
     } catch (err) {
-      uplink.close('negotiation failed');
+      uplink.close('negotiation failed', 'negotiation');
       throw err;
     }
   }
@@ -70,7 +76,7 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
       this.log.info({ camera: this.camera.id, stream: this.streamId }, 'uplink connected');
       this.fastStart();
     } else if (state === 'failed' || state === 'closed') {
-      this.close(`peer ${state}`);
+      this.close(`peer ${state}`, 'peer');
     }
   }
 
@@ -100,7 +106,7 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
   }
 
   /** Idempotent. */
-  close(reason: string): void {
+  close(reason: string, cause: UplinkCloseCause): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.answerTimer);
@@ -109,6 +115,6 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
     this.track.stop();
     this.pc.close().catch(() => undefined);
     this.log.info({ camera: this.camera.id, stream: this.streamId, reason }, 'uplink closed');
-    this.emit('close', reason);
+    this.emit('close', reason, cause);
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadGatewayConfig, resolveGatewayConfig } from '../../src/config';
+import { ConfigError, loadGatewayConfig, resolveGatewayConfig, storagePaths } from '../../src/config';
 
 const base = {
   gatewayId: 'gw-zs-sokolov',
@@ -29,6 +29,18 @@ describe('gateway configuration', () => {
     expect(() => resolveGatewayConfig({ ...base, cameras: [base.cameras[1], base.cameras[1]] })).toThrow(/duplicate camera id cam2/);
     expect(() => resolveGatewayConfig({ ...base, centerUrl: 'ftp://x' })).toThrow(/\/centerUrl/);
     expect(() => resolveGatewayConfig({ ...base, secret: 'short' })).toThrow(/\/secret/);
+  });
+
+  it('puts the registry and key beside the config file unless dataDir says otherwise, and takes camera transport and Basic-auth choices', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(file, `gatewayId: gw1\nschoolId: zs-cheb\ncenterUrl: http://centre:8080\nsecret: from-the-file-123\ncameras:\n  - { id: c1, name: Dvůr, rtsp: { url: "rtsp://10.0.0.6/x" }, transport: udp, allowBasicAuth: true }\n`);
+    const cfg = loadGatewayConfig(file, {});
+    expect(cfg.dataDir).toBe(join(dir, 'data'));
+    expect(storagePaths(cfg)).toEqual({ database: join(dir, 'data', 'gateway-gw1.db'), keyFile: join(dir, 'data', 'gateway-gw1.key') });
+    expect(cfg.cameras[0]).toMatchObject({ transport: 'udp', allowBasicAuth: true });
+    expect(loadGatewayConfig(file, { SCHOOLCAM_GATEWAY_DATA_DIR: '/var/lib/schoolcam' }).dataDir).toBe('/var/lib/schoolcam');
+    expect(() => resolveGatewayConfig({ ...base, cameras: [{ ...base.cameras[1], transport: 'sctp' }] })).toThrow(/\/cameras\/0\/transport/);
   });
 
   it('reads YAML and lets the environment override the centre URL and secret', () => {

@@ -29,6 +29,11 @@ export class H264Depacketizer {
   /** Packets found missing by sequence number. */
   lost = 0;
 
+  /** Bytes held for the access unit (and the FU-A NAL unit) being assembled; never above {@link DEPACKETIZER_LIMITS}. */
+  get bufferedBytes(): number {
+    return this.bytes + (this.fuParts ? this.fuBytes : 0);
+  }
+
   /**
    * Feeds one RTP packet; returns the access units it completed (zero, one, or two
    * when a timestamp change closes the previous unit and the marker closes this one).

@@ -3,8 +3,8 @@
  * or over UDP unicast (§12.39 `client_port`) with `transport: 'udp'`.
  *
  * - Requests are matched to responses by CSeq (§12.17), several may be outstanding.
- * - A 401 is answered once with Digest (preferred) or Basic credentials (RFC 2617),
- *   and again only when the server says `stale=true`.
+ * - A 401 is answered once with Digest (preferred) or, only with `allowBasic`, Basic
+ *   credentials (RFC 2617), and again only when the server says `stale=true`.
  * - After SETUP a keepalive runs every session-timeout/2 (§12.37): GET_PARAMETER,
  *   switching to OPTIONS if the server answers 405/501 (many cameras).
  * - "Failed to connect" rejects {@link RtspClient.connect}; "the server went away
@@ -42,6 +42,12 @@ export interface RtspClientOptions {
   keepaliveIntervalMs?: number;
   /** Default: silent. */
   logger?: RtspLogger;
+  /**
+   * Answer a Basic-only challenge (RFC 2617 §2: the password crosses the network base64-encoded,
+   * i.e. in the clear). Default false: such a server gets `RTSP_BASIC_REFUSED` and never sees the
+   * password. Digest is always used when offered.
+   */
+  allowBasic?: boolean;
   /**
    * `tcp` (default): RTP interleaved on the RTSP connection. `udp`: each SETUP binds an
    * RTP/RTCP port pair on the local interface the connection uses and asks for
@@ -320,6 +326,9 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
       if (retries > 0 && !(stale && retries < 3)) throw new RtspError('RTSP_UNAUTHORIZED', `${method}: credentials refused`, { statusCode: 401 });
       const auth = DigestClientState.fromChallenges(challenges, this.credentials.username, this.credentials.password);
       if (!auth) throw new RtspError('RTSP_UNAUTHORIZED', `${method}: no supported authentication scheme offered`, { statusCode: 401 });
+      if (auth.scheme === 'Basic' && this.opts.allowBasic !== true) {
+        throw new RtspError('RTSP_BASIC_REFUSED', `${method}: the server offers only Basic authentication, which sends the password in the clear; not allowed for this camera`, { statusCode: 401 });
+      }
       this.auth = auth;
       retries++;
       res = await this.send(method, uri, headers, body);
@@ -532,30 +541,37 @@ export interface RtspVideoTrack {
   channel: number;
 }
 
+/** The first H.264 video track of a DESCRIBE, with its control URL made absolute; undefined when there is none. */
+export function findH264Track(desc: RtspDescription): Omit<RtspVideoTrack, 'channel'> | undefined {
+  for (const media of desc.sdp.media) {
+    if (media.type !== 'video') continue;
+    for (const format of media.formats) {
+      const payloadType = Number(format);
+      if (!Number.isInteger(payloadType)) continue;
+      const rtpmap = getRtpmap(media, payloadType);
+      if (rtpmap?.encodingName.toUpperCase() !== 'H264') continue;
+      const fmtp = parseH264Fmtp(getFmtp(media, payloadType) ?? '');
+      const control = resolveControlUrl(desc.contentBase, getAttribute(media.attributes, 'control') ?? '');
+      return { payloadType, clockRate: rtpmap.clockRate, fmtp, control };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Connects, DESCRIBEs, picks the first H.264 video track, SETUPs it on interleaved
- * channels 0-1 and PLAYs. Attach `rtp` listeners right after awaiting this. The
- * client is closed again if any step fails.
+ * channels 0-1 (or a UDP port pair with `transport: 'udp'`) and PLAYs. Attach `rtp`
+ * listeners right after awaiting this. The client is closed again if any step fails.
  */
-export async function openRtspVideo(url: string, opts: RtspClientOptions = {}): Promise<{ client: RtspClient; video: RtspVideoTrack }> {
+export async function openRtspVideo(url: string, opts: RtspClientOptions = {}): Promise<{ client: RtspClient; video: RtspVideoTrack; description: RtspDescription }> {
   const client = await RtspClient.connect(url, opts);
   try {
-    const { sdp, contentBase } = await client.describe();
-    for (const media of sdp.media) {
-      if (media.type !== 'video') continue;
-      for (const format of media.formats) {
-        const payloadType = Number(format);
-        if (!Number.isInteger(payloadType)) continue;
-        const rtpmap = getRtpmap(media, payloadType);
-        if (rtpmap?.encodingName.toUpperCase() !== 'H264') continue;
-        const fmtp = parseH264Fmtp(getFmtp(media, payloadType) ?? '');
-        const control = resolveControlUrl(contentBase, getAttribute(media.attributes, 'control') ?? '');
-        const { channels } = await client.setup(control, 0);
-        await client.play();
-        return { client, video: { payloadType, clockRate: rtpmap.clockRate, fmtp, control, channel: channels[0] } };
-      }
-    }
-    throw new RtspError('RTSP_NO_SUITABLE_TRACK', 'no H.264 video track in the SDP');
+    const description = await client.describe();
+    const track = findH264Track(description);
+    if (!track) throw new RtspError('RTSP_NO_SUITABLE_TRACK', 'no H.264 video track in the SDP');
+    const { channels } = await client.setup(track.control, 0);
+    await client.play();
+    return { client, video: { ...track, channel: channels[0] }, description };
   } catch (err) {
     await client.close();
     throw err;

@@ -29,6 +29,8 @@ export type RtspErrorCode =
   | 'RTSP_CLOSED'
   /** The server answered 401 and the credentials we hold (if any) were refused. */
   | 'RTSP_UNAUTHORIZED'
+  /** The server offers only Basic auth (password in the clear) and the client was not allowed to use it. */
+  | 'RTSP_BASIC_REFUSED'
   /** The server answered with another non-2xx status; see `statusCode`. */
   | 'RTSP_STATUS'
   /** A described session has no track we can play. */

@@ -85,11 +85,14 @@ describe('RtspServer + RtspClient over 127.0.0.1', () => {
     await waitFor(() => server.connectionCount === 0, 2000, 'the failed client to be closed');
   });
 
-  it('Basic mode: the right password plays, no credentials gives RTSP_UNAUTHORIZED', async () => {
+  it('Basic mode: refused unless allowed (the password would cross in the clear); allowed, the right password plays; no credentials gives RTSP_UNAUTHORIZED', async () => {
     const { server } = await startServer({ auth: { mode: 'basic', users: USERS } });
     const noCreds = await rejection(openRtspVideo(server.url('cam1')));
     expect(noCreds.code).toBe('RTSP_UNAUTHORIZED');
-    const { client } = await openRtspVideo(server.url('cam1'), { username: 'alice', password: 'correct horse' });
+    const refused = await rejection(openRtspVideo(server.url('cam1'), { username: 'alice', password: 'correct horse' }));
+    expect(refused.code).toBe('RTSP_BASIC_REFUSED');
+    expect(server.sessionCount).toBe(0);
+    const { client } = await openRtspVideo(server.url('cam1'), { username: 'alice', password: 'correct horse', allowBasic: true });
     track(client);
     let n = 0;
     client.on('rtp', () => n++);

@@ -80,7 +80,9 @@ describe('RtspServer fault hooks', () => {
     track((await openRtspVideo(server.url('cam1'), CREDS)).client);
 
     server.setAuthMode('basic');
-    track((await openRtspVideo(server.url('cam1'), CREDS)).client);
+    const refused = await rejection(openRtspVideo(server.url('cam1'), CREDS));
+    expect(refused.code).toBe('RTSP_BASIC_REFUSED');
+    track((await openRtspVideo(server.url('cam1'), { ...CREDS, allowBasic: true })).client);
     const noCreds = await rejection(openRtspVideo(server.url('cam1')));
     expect(noCreds.code).toBe('RTSP_UNAUTHORIZED');
 

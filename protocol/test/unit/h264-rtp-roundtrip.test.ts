@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { H264Packetizer } from '../../src/h264/packetizer';
-import { H264Depacketizer, H264DepacketizeError } from '../../src/h264/depacketizer';
+import { H264Depacketizer } from '../../src/h264/depacketizer';
 import { NalType, nalType } from '../../src/h264/nal';
 import { RtpSequencer } from '../../src/rtp/rtp-sequencer';
-import { parseRtp, RtpParseError, serializeRtp } from '../../src/rtp/rtp-packet';
+import { parseRtp, serializeRtp } from '../../src/rtp/rtp-packet';
 
 const sps = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02, 0x80]);
 const pps = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
@@ -92,21 +92,6 @@ describe('H264Packetizer + H264Depacketizer', () => {
     expect(aus).toHaveLength(1);
     expect(aus[0].nalus.map((n) => n.length)).toEqual([100]);
   });
-
-  it('never throws anything but typed errors on random payloads', () => {
-    fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 300 }), { maxLength: 20 }), (payloads) => {
-        const depack = new H264Depacketizer();
-        payloads.forEach((p, i) => {
-          try {
-            depack.push({ marker: i % 3 === 0, payloadType: 96, sequenceNumber: i, timestamp: i >> 1, ssrc: 1, csrcs: [], payload: Buffer.from(p) });
-          } catch (err) {
-            expect(err).toBeInstanceOf(H264DepacketizeError);
-          }
-        });
-      }),
-    );
-  });
 });
 
 describe('RTP packet', () => {
@@ -117,18 +102,5 @@ describe('RTP packet', () => {
         expect(parseRtp(serializeRtp(p))).toEqual(p);
       }),
     );
-  });
-
-  it('rejects malformed packets with RtpParseError only', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-        try {
-          parseRtp(Buffer.from(bytes));
-        } catch (err) {
-          expect(err).toBeInstanceOf(RtpParseError);
-        }
-      }),
-    );
-    expect(() => parseRtp(Buffer.alloc(8))).toThrow(RtpParseError);
   });
 });

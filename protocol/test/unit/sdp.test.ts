@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -128,29 +128,6 @@ describe('parseSdp', () => {
   it('ignores an rtpmap with clock rate 0 instead of dividing by it later', () => {
     const s = parseSdp(readFileSync(`${corpusDir}/rtpmap-zero-clock.sdp`, 'utf8'));
     expect(getRtpmap(s.media[0], 96)).toBeUndefined();
-  });
-
-  it('throws only SdpParseError on random input and on the kept corpus (fuzz)', () => {
-    const check = (input: string): void => {
-      try {
-        const s = parseSdp(input);
-        serializeSdp(s);
-        for (const m of s.media) for (const f of m.formats) if (/^\d+$/.test(f)) getRtpmap(m, Number(f));
-      } catch (e) {
-        expect(e).toBeInstanceOf(SdpParseError);
-      }
-    };
-    for (const f of readdirSync(corpusDir)) check(readFileSync(`${corpusDir}/${f}`, 'utf8'));
-    const line = fc.oneof(
-      fc.string({ maxLength: 40 }),
-      fc.tuple(fc.constantFrom('v', 'o', 's', 'c', 't', 'm', 'a', 'b', 'z'), fc.string({ maxLength: 40 })).map(([t, v]) => `${t}=${v}`),
-      fc.constantFrom('m=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1'),
-    );
-    fc.assert(
-      fc.property(fc.array(line, { maxLength: 30 }), (lines) => check(['v=0', ...lines].join('\r\n'))),
-      { numRuns: 2000 },
-    );
-    fc.assert(fc.property(fc.string({ maxLength: 500 }), check), { numRuns: 2000 });
   });
 });
 

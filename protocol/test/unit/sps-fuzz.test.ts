@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SyntheticH264Encoder } from '../../src/h264/encoder/synthetic-encoder';
 import { H264ParseError, parseSps } from '../../src/h264/sps';
+import { fuzzRuns } from '../support/fuzz';
 
 /** parseSps must return or throw H264ParseError; anything else (TypeError, RangeError, a hang) is a bug. */
 function parsesOrRejects(input: Uint8Array): void {
@@ -26,7 +27,7 @@ describe('parseSps fuzzing', () => {
         if (asSps && bytes.length > 0) bytes[0] = 0x67;
         parsesOrRejects(bytes);
       }),
-      { numRuns: 5000 },
+      { numRuns: fuzzRuns(5000) },
     );
   });
 
@@ -53,7 +54,7 @@ describe('parseSps fuzzing', () => {
           parsesOrRejects(b.subarray(0, 4 + (cut % b.length)));
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: fuzzRuns(5000) },
     );
   });
 

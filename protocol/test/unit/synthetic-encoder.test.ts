@@ -172,3 +172,23 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     expect((performance.now() - t0) / 200).toBeLessThan(2);
   });
 });
+
+describe('SyntheticH264Encoder bitrate target', () => {
+  it('spends about the bitrate asked for (a busy scene), and nothing extra without one', () => {
+    const spend = (bitrateKbps: number | undefined): number => {
+      const enc = new SyntheticH264Encoder({ width: 1280, height: 720, fps: 15, gopSeconds: 4, name: 'busy', ...(bitrateKbps ? { bitrateKbps } : {}) });
+      let bytes = 0;
+      const t0 = Date.UTC(2026, 0, 9);
+      for (let i = 0; i < 15 * 12; i++) {
+        const f = enc.encode(t0 + (i * 1000) / 15);
+        if (i >= 15 * 4) for (const n of f.nalus) bytes += n.length; // after it settled
+      }
+      return (bytes * 8) / 8 / 1000; // kbit/s over the last 8 s
+    };
+    const still = spend(undefined);
+    const busy = spend(2500);
+    expect(still).toBeLessThan(1500);
+    expect(busy).toBeGreaterThan(2500 * 0.85);
+    expect(busy).toBeLessThan(2500 * 1.15);
+  });
+});

@@ -38,6 +38,12 @@ export interface SyntheticEncoderOptions {
   name: string;
   /** IANA time zone of the on-screen clock. Default `'UTC'`. The barcode is always UTC epoch ms. */
   timeZone?: string;
+  /**
+   * Average bitrate to spend, kbit/s, as a camera watching a busy scene does: macroblocks of noise
+   * move through the empty middle of the picture, as many per frame as the target needs (adjusted
+   * frame by frame). Default: none, the picture stays as still as the clock and the block leave it.
+   */
+  bitrateKbps?: number;
 }
 
 /** One encoded picture. */
@@ -157,6 +163,17 @@ export class SyntheticH264Encoder {
    */
   private readonly nnz: Uint8Array;
 
+  /** Macroblock rows [start, end) the noise may use: between the clock and the moving block. */
+  private readonly noiseRows: readonly [number, number];
+  /** Bytes per frame the bitrate target asks for; undefined without one. */
+  private readonly targetFrameBytes: number | undefined;
+  /** Noise macroblocks per frame (fractional: the controller's state) and those drawn last frame. */
+  private noiseMbs = 0;
+  private noiseDrawn: number[] = [];
+  private noiseCursor = 0;
+  private noiseSeed = 0x2545f491;
+  private avgFrameBytes = 0;
+
   private gopFrames: number;
   private framesSinceIdr = 0;
   private forceIdr = true;
@@ -229,6 +246,11 @@ export class SyntheticH264Encoder {
       h: GLYPH_HEIGHT * this.clockScale,
     };
     this.blockRow = Math.max(1, Math.floor(height / 16) - 2);
+    this.noiseRows = [Math.ceil((this.clockRect.y + this.clockRect.h) / 16) + 1, this.blockRow - 1];
+    if (opts.bitrateKbps !== undefined && !(Number.isFinite(opts.bitrateKbps) && opts.bitrateKbps > 0)) throw new RangeError(`bitrateKbps must be > 0, got ${opts.bitrateKbps}`);
+    this.targetFrameBytes = opts.bitrateKbps === undefined ? undefined : (opts.bitrateKbps * 1000) / 8 / fps;
+    // Start near the answer (half the target in noise) so the rate settles within a second or two.
+    this.noiseMbs = this.targetFrameBytes === undefined ? 0 : this.targetFrameBytes / 1536;
     this.cur.y.set(bg.y);
     this.cur.cb.set(bg.cb);
     this.cur.cr.set(bg.cr);
@@ -277,7 +299,59 @@ export class SyntheticH264Encoder {
       this.frameNum = (this.frameNum + 1) % 2 ** this.log2MaxFrameNum;
     }
     this.frameCount++;
+    this.adjustNoise(nalus);
     return { nalus, keyframe };
+  }
+
+  /** Moves the noise per frame towards the bitrate target (a slow integral controller over the last ~2 s). */
+  private adjustNoise(nalus: readonly Buffer[]): void {
+    if (this.targetFrameBytes === undefined) return;
+    let bytes = 0;
+    for (const n of nalus) bytes += n.length;
+    this.avgFrameBytes = this.frameCount === 1 ? bytes : this.avgFrameBytes + (bytes - this.avgFrameBytes) / Math.max(2, 2 * this.fps);
+    const region = this.mbW * Math.max(0, this.noiseRows[1] - this.noiseRows[0]);
+    // An I_PCM macroblock costs 384 bytes; restoring it the next frame costs about as much again.
+    this.noiseMbs = clamp(this.noiseMbs + ((this.targetFrameBytes - this.avgFrameBytes) / 768) * 0.2, 0, region / 2);
+  }
+
+  /** Restores last frame's noise and draws this frame's, advancing through the noise region. */
+  private renderNoise(): void {
+    for (const mb of this.noiseDrawn) this.restoreMb(mb % this.mbW, Math.floor(mb / this.mbW));
+    this.noiseDrawn = [];
+    const [row0, row1] = this.noiseRows;
+    const region = this.mbW * Math.max(0, row1 - row0);
+    const n = Math.round(this.noiseMbs);
+    if (region === 0 || n === 0) return;
+    const { cur } = this;
+    for (let i = 0; i < n; i++) {
+      // Every other macroblock: noisy neighbours would make the restored ones costly to predict.
+      this.noiseCursor = (this.noiseCursor + 2) % region;
+      const mbX = this.noiseCursor % this.mbW;
+      const mbY = row0 + Math.floor(this.noiseCursor / this.mbW);
+      for (let y = mbY * 16; y < mbY * 16 + 16; y++) {
+        const at = y * this.lumaStride + mbX * 16;
+        for (let x = 0; x < 16; x++) cur.y[at + x] = 16 + (this.nextNoise() % 220);
+      }
+      for (let y = mbY * 8; y < mbY * 8 + 8; y++) {
+        const at = y * this.chromaStride + mbX * 8;
+        for (let x = 0; x < 8; x++) {
+          cur.cb[at + x] = 16 + (this.nextNoise() % 225);
+          cur.cr[at + x] = 16 + (this.nextNoise() % 225);
+        }
+      }
+      this.touched[mbY * this.mbW + mbX] = 1;
+      this.noiseDrawn.push(mbY * this.mbW + mbX);
+    }
+  }
+
+  /** xorshift32: cheap, deterministic noise. */
+  private nextNoise(): number {
+    let x = this.noiseSeed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.noiseSeed = x >>> 0;
+    return this.noiseSeed;
   }
 
   /**
@@ -324,6 +398,7 @@ export class SyntheticH264Encoder {
       TEXT_Y,
     );
     this.fillMb(this.blockCol, this.blockRow, BLOCK_Y, BLOCK_CB, BLOCK_CR);
+    this.renderNoise();
 
     // Barcode last, so nothing can overwrite it. It is drawn at the displayed width
     // (cell size = floor(width / 80) as the reader computes it) and copied into the

@@ -180,27 +180,32 @@ function resolveQName(token: string, scope: ReadonlyMap<string, string>): QName 
   return { ns: scope.get(token.slice(0, colon)), local: token.slice(colon + 1) };
 }
 
-/**
- * Parse one datagram into a Probe or Resolve. Never throws: anything else, or anything malformed,
- * is a typed error the responder ignores (SOAP-over-UDP has no fault channel worth answering on).
- */
-export function parseDiscoveryRequest(datagram: Uint8Array | string, limits: DiscoveryParseLimits = {}): DiscoveryParseResult {
-  const maxBytes = limits.maxBytes ?? 65536;
-  const maxItems = limits.maxItems ?? 64;
-  const maxToken = limits.maxTokenLength ?? 2048;
+/** Size, DTD and well-formedness checks every datagram passes before its elements are read. */
+function parseDatagram(datagram: Uint8Array | string, maxBytes: number): { ok: true; roots: XmlElement[] } | { ok: false; error: 'too-large' | 'dtd' | 'malformed' } {
   const size = typeof datagram === 'string' ? Buffer.byteLength(datagram) : datagram.byteLength;
   if (size > maxBytes) return { ok: false, error: 'too-large' };
   const xml = typeof datagram === 'string' ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength).toString('utf8');
   // SOAP 1.2 Part 1 §5 forbids DTDs; refusing them also rules out entity-expansion tricks.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return { ok: false, error: 'dtd' };
-  let roots: XmlElement[];
   try {
     // The parser itself accepts unclosed elements; a truncated datagram must not be answered.
     if (XMLValidator.validate(xml) !== true) return { ok: false, error: 'malformed' };
-    roots = toElements(parser.parse(xml), new Map(), 0);
+    return { ok: true, roots: toElements(parser.parse(xml), new Map(), 0) };
   } catch {
     return { ok: false, error: 'malformed' };
   }
+}
+
+/**
+ * Parse one datagram into a Probe or Resolve. Never throws: anything else, or anything malformed,
+ * is a typed error the responder ignores (SOAP-over-UDP has no fault channel worth answering on).
+ */
+export function parseDiscoveryRequest(datagram: Uint8Array | string, limits: DiscoveryParseLimits = {}): DiscoveryParseResult {
+  const maxItems = limits.maxItems ?? 64;
+  const maxToken = limits.maxTokenLength ?? 2048;
+  const parsed = parseDatagram(datagram, limits.maxBytes ?? 65536);
+  if (!parsed.ok) return parsed;
+  const roots = parsed.roots;
   const envelope = roots.find((r) => r.local === 'Envelope');
   const header = child(envelope, 'Header');
   const body = child(envelope, 'Body');
@@ -445,4 +450,115 @@ export function buildProbe(opts: { messageId: string; types?: string; scopes?: s
     `<d:Probe>${types ? `<d:Types>${escapeXml(types)}</d:Types>` : ''}` +
       `<d:Scopes${matchBy}>${escapeXml(scopes.join(' '))}</d:Scopes></d:Probe>`,
   );
+}
+
+// ---- client side: what cameras send back ----------------------------------------------------
+
+/** One target service as a ProbeMatch, ResolveMatch or Hello describes it (§4.1, §5.3, §6.3). */
+export interface DiscoveredEndpoint {
+  /** EndpointReference/Address, usually `urn:uuid:…`: the camera's identity across IP changes */
+  endpoint: string;
+  types: QName[];
+  scopes: string[];
+  /** transport addresses, in the order the camera gave them (may be empty in a Hello or ProbeMatch) */
+  xaddrs: string[];
+  metadataVersion: number | undefined;
+}
+
+export type DiscoveryReply =
+  | { kind: 'probe-matches'; messageId: string; relatesTo: string; matches: DiscoveredEndpoint[] }
+  | { kind: 'resolve-matches'; messageId: string; relatesTo: string; matches: DiscoveredEndpoint[] }
+  | { kind: 'hello'; messageId: string; match: DiscoveredEndpoint }
+  | { kind: 'bye'; messageId: string; endpoint: string };
+
+export type DiscoveryReplyParseError = 'too-large' | 'dtd' | 'malformed' | 'not-soap' | 'not-a-reply' | 'no-relates-to' | 'no-endpoint' | 'too-many-items';
+
+export type DiscoveryReplyParseResult = { ok: true; reply: DiscoveryReply } | { ok: false; error: DiscoveryReplyParseError };
+
+/** Limits on what a discovery client accepts from the network. */
+export interface DiscoveryReplyLimits {
+  /** default 65536 (a UDP datagram cannot be larger) */
+  maxBytes?: number;
+  /** matches per ProbeMatches/ResolveMatches; default 16 (a camera sends one) */
+  maxMatches?: number;
+  /** types, scopes or XAddrs per match; default 64 */
+  maxItems?: number;
+  /** MessageID, RelatesTo, address, scope and XAddr length; default 2048 */
+  maxTokenLength?: number;
+}
+
+function readEndpoint(el: XmlElement, maxItems: number, maxToken: number): DiscoveredEndpoint | DiscoveryReplyParseError {
+  const endpoint = child(child(el, 'EndpointReference'), 'Address')?.text.trim() ?? '';
+  if (endpoint === '' || endpoint.length > maxToken) return 'no-endpoint';
+  const typesEl = child(el, 'Types');
+  const typeTokens = splitList(typesEl?.text);
+  const scopes = splitList(child(el, 'Scopes')?.text);
+  const xaddrs = splitList(child(el, 'XAddrs')?.text);
+  for (const list of [typeTokens, scopes, xaddrs]) {
+    if (list.length > maxItems || list.some((t) => t.length > maxToken)) return 'too-many-items';
+  }
+  const version = Number(child(el, 'MetadataVersion')?.text.trim() ?? '');
+  return {
+    endpoint,
+    types: typeTokens.map((t) => resolveQName(t, typesEl!.scope)),
+    scopes,
+    xaddrs,
+    metadataVersion: Number.isSafeInteger(version) && version >= 0 && child(el, 'MetadataVersion') !== undefined ? version : undefined,
+  };
+}
+
+/**
+ * Parse one datagram a discovery client received: ProbeMatches, ResolveMatches, Hello or Bye
+ * (2005/04). Never throws; anything else, malformed or over the limits is a typed error the
+ * client ignores (and counts). Matching `RelatesTo` against the probe sent is the caller's job.
+ */
+export function parseDiscoveryReply(datagram: Uint8Array | string, limits: DiscoveryReplyLimits = {}): DiscoveryReplyParseResult {
+  const maxMatches = limits.maxMatches ?? 16;
+  const maxItems = limits.maxItems ?? 64;
+  const maxToken = limits.maxTokenLength ?? 2048;
+  const parsed = parseDatagram(datagram, limits.maxBytes ?? 65536);
+  if (!parsed.ok) return parsed;
+  const envelope = parsed.roots.find((r) => r.local === 'Envelope');
+  const header = child(envelope, 'Header');
+  const body = child(envelope, 'Body');
+  if (!envelope || !body) return { ok: false, error: 'not-soap' };
+  const message = body.children[0];
+  if (!message || message.ns !== WSD_NS.d) return { ok: false, error: 'not-a-reply' };
+  const messageId = child(header, 'MessageID')?.text.trim() ?? '';
+  if (messageId.length > maxToken) return { ok: false, error: 'too-many-items' };
+  switch (message.local) {
+    case 'ProbeMatches':
+    case 'ResolveMatches': {
+      const relatesTo = child(header, 'RelatesTo')?.text.trim() ?? '';
+      if (relatesTo === '' || relatesTo.length > maxToken) return { ok: false, error: 'no-relates-to' };
+      const single = message.local === 'ProbeMatches' ? 'ProbeMatch' : 'ResolveMatch';
+      const elements = message.children.filter((c) => c.local === single);
+      if (elements.length > maxMatches) return { ok: false, error: 'too-many-items' };
+      const matches: DiscoveredEndpoint[] = [];
+      for (const el of elements) {
+        const m = readEndpoint(el, maxItems, maxToken);
+        if (typeof m === 'string') return { ok: false, error: m };
+        matches.push(m);
+      }
+      return { ok: true, reply: { kind: message.local === 'ProbeMatches' ? 'probe-matches' : 'resolve-matches', messageId, relatesTo, matches } };
+    }
+    case 'Hello': {
+      const m = readEndpoint(message, maxItems, maxToken);
+      return typeof m === 'string' ? { ok: false, error: m } : { ok: true, reply: { kind: 'hello', messageId, match: m } };
+    }
+    case 'Bye': {
+      const endpoint = child(child(message, 'EndpointReference'), 'Address')?.text.trim() ?? '';
+      if (endpoint === '' || endpoint.length > maxToken) return { ok: false, error: 'no-endpoint' };
+      return { ok: true, reply: { kind: 'bye', messageId, endpoint } };
+    }
+    default:
+      return { ok: false, error: 'not-a-reply' };
+  }
+}
+
+/** The value of one ONVIF scope (`onvif://www.onvif.org/<key>/<value>`), unescaped; undefined when absent. */
+export function scopeValue(scopes: readonly string[], key: string): string | undefined {
+  const prefix = `onvif://www.onvif.org/${key}/`;
+  const hit = scopes.find((s) => s.toLowerCase().startsWith(prefix.toLowerCase()));
+  return hit === undefined ? undefined : decodeSegment(hit.slice(prefix.length).replace(/\/+$/, ''));
 }

@@ -43,16 +43,22 @@ export function LiveScreen() {
     if (autoFilled.value && slots.value.every((x) => x === null)) slots.value = fillEmpty(slots.value, cams);
   }, [camerasReceived.value, cams]);
 
-  // Deep links: `#/live?camera=ID` (from an alarm) opens it large; `?school=ID` shows the school's cameras.
+  // Deep links: `#/live?camera=ID` (from an alarm) opens it large; `?school=ID` shows the school's
+  // cameras; `?layout=16` opens the wall in that layout (a bookmark for a control-room screen).
   const { params } = route.value;
   useEffect(() => {
     if (!camerasReceived.value) return;
     const cam = params.get('camera');
     const school = params.get('school');
+    const wanted = params.get('layout');
     if (cam && byId.get(cam)?.live) single.value = cam;
     else if (school) showCameras(cams.filter((c) => c.live && c.schoolId === school).map((c) => c.id));
-    if (cam || school) navigate('/live');
-  }, [camerasReceived.value, params.get('camera'), params.get('school')]);
+    else if (wanted && (LAYOUTS as readonly string[]).includes(wanted)) {
+      single.value = null;
+      setLayout(wanted as (typeof LAYOUTS)[number], cams);
+    }
+    if (cam || school || wanted) navigate('/live');
+  }, [camerasReceived.value, params.get('camera'), params.get('school'), params.get('layout')]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {

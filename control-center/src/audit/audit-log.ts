@@ -17,7 +17,8 @@ export type AuditKind =
   | 'gateway.create'
   | 'gateway.enrol'
   | 'gateway.revoke'
-  | 'audit.export';
+  | 'audit.export'
+  | 'camera.snapshot';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 

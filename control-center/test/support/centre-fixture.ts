@@ -123,7 +123,8 @@ export class CentreFixture {
   }
 
   /**
-   * A digest of everything the API can change (organisations, accounts, gateways, cameras;
+   * A digest of everything the API can change (organisations, accounts, gateways, cameras,
+   * dashboard preferences and saved views;
    * not sessions, login failures or the audit log), read through a second connection: equal
    * before and after a refused request means nothing was stored.
    */
@@ -131,7 +132,7 @@ export class CentreFixture {
     const db = new Database(this.dbFile, { readonly: true });
     try {
       const h = createHash('sha256');
-      for (const table of ['orgs', 'users', 'gateways', 'cameras']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
+      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'user_prefs', 'saved_views']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
       return h.digest('hex');
     } finally {
       db.close();

@@ -88,6 +88,10 @@ const STRINGS = {
   'tile.mainStream': { cs: 'hlavní proud', en: 'main stream' },
   'tile.subStream': { cs: 'vedlejší proud', en: 'sub stream' },
 
+  'snapshot.title': { cs: 'Snímek', en: 'Snapshot' },
+  'snapshot.alt': { cs: 'Snímek z kamery {camera}', en: 'Snapshot of camera {camera}' },
+  'snapshot.taking': { cs: 'Pořizuji snímek…', en: 'Taking the snapshot…' },
+  'snapshot.download': { cs: 'Stáhnout JPEG', en: 'Download the JPEG' },
   'live.layout': { cs: 'Rozložení', en: 'Layout' },
   'live.layoutName': { cs: 'Rozložení {name}', en: 'Layout {name}' },
   'live.fullscreen': { cs: 'Celá obrazovka', en: 'Full screen' },

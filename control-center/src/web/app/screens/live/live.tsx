@@ -24,6 +24,7 @@ import {
   swapTiles,
 } from './live-state';
 import { SavedViews } from './saved-views';
+import { SnapshotDialog, takeSnapshot } from './snapshot-dialog';
 import { VideoTile } from './video-tile';
 
 const SLOT_DRAG_TYPE = 'application/x-schoolcam-slot';
@@ -131,7 +132,7 @@ export function LiveScreen() {
           {singleCam ? (
             <div class="wall single">
               <div class="tile big" data-slot="single" tabIndex={0} aria-label={singleCam.name}>
-                <VideoTile camera={singleCam} profile="main" index={1} onOpenSingle={() => (single.value = null)} />
+                <VideoTile camera={singleCam} profile="main" index={1} onOpenSingle={() => (single.value = null)} onSnapshot={() => takeSnapshot(singleCam)} />
                 <button type="button" class="back-to-grid" onClick={() => (single.value = null)}>
                   <Icon name="back" /> {t('tile.backToGrid')}
                 </button>
@@ -167,7 +168,14 @@ export function LiveScreen() {
                     }}
                   >
                     {cam?.live ? (
-                      <VideoTile camera={cam} profile="sub" index={i + 1} onOpenSingle={() => (single.value = cam.id)} onRemove={() => clearTile(i)} />
+                      <VideoTile
+                        camera={cam}
+                        profile="sub"
+                        index={i + 1}
+                        onOpenSingle={() => (single.value = cam.id)}
+                        onRemove={() => clearTile(i)}
+                        onSnapshot={() => takeSnapshot(cam)}
+                      />
                     ) : (
                       <p class="tile-placeholder">{t('tile.empty')}</p>
                     )}
@@ -178,6 +186,7 @@ export function LiveScreen() {
           )}
         </div>
       </div>
+      <SnapshotDialog />
     </section>
   );
 }

@@ -67,7 +67,7 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
     const shotOf = tiles[0].cameraId;
     await page.click(`.tile-body[data-camera="${shotOf}"] button[aria-label^="Snímek"]`);
     await page.waitForFunction(() => {
-      const img = document.querySelector('#snapshot-dialog img') as HTMLImageElement | null;
+      const img = document.querySelector<HTMLImageElement>('#snapshot-dialog img');
       return img !== null && img.complete && img.naturalWidth > 0;
     }, undefined, { timeout: 20_000 });
     expect(await page.$eval('#snapshot-dialog img', (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight])).toEqual([640, 360]);

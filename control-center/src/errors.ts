@@ -23,7 +23,6 @@ export type ErrorCode =
   | 'TOO_MANY_VIEWERS'
   | 'NO_OFFER'
   | 'ANSWER_TIMEOUT'
-  | 'SNAPSHOT_FAILED'
   | 'INTERNAL';
 
 /** Typed errors of the control centre; mapped to HTTP statuses once, in the fastify error handler. */

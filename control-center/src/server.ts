@@ -24,8 +24,6 @@ import { LOG_REDACT } from './logging';
 import { CentreMetrics } from './metrics/metrics';
 import { metricsRoutes } from './metrics/metrics-routes';
 import { orgRoutes } from './orgs/org-routes';
-import { SnapshotService } from './snapshots/snapshot-service';
-import { snapshotRoutes } from './snapshots/snapshot-routes';
 import { PrefsStore } from './prefs/prefs-store';
 import { prefsRoutes } from './prefs/prefs-routes';
 import { type Db, openDatabase } from './storage/database';
@@ -193,7 +191,6 @@ export class ControlCenter {
     await app.register(orgRoutes, { orgs, policy, audit });
     await app.register(userRoutes, { users, admin: new UserAdmin(users, orgs, sessions, revocations, audit) });
     await app.register(cameraRoutes, { cameras, policy, audit, metrics });
-    await app.register(snapshotRoutes, { cameras, policy, audit, metrics, snapshots: new SnapshotService(link) });
     const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
     await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
     await app.register(auditRoutes, { audit });

@@ -12,9 +12,7 @@ import { discoverDevices, parseAddressRange } from './discovery/discovery-client
 import type { PullPointFactory } from './events/camera-event-watcher';
 import { EventDelivery } from './link/event-delivery';
 import { LinkClient } from './link/link-client';
-import { GatewayError } from './errors';
 import { RequestHandler } from './link/request-handler';
-import { takeSnapshot } from './onvif/snapshot';
 import { OnvifPullPoint } from './onvif/onvif-client';
 import { CameraRegistry } from './storage/camera-registry';
 import { openDatabase, type Db } from './storage/database';
@@ -111,11 +109,6 @@ export class Gateway {
             logger: log.child({ module: 'gateway:discovery' }),
           }),
         check: (req) => checkCamera({ url: req.url, username: req.username, password: req.password, timeoutMs: req.timeoutMs }),
-        snapshot: (cameraId) => {
-          const onvif = registry.get(cameraId)?.onvif;
-          if (!onvif) return Promise.reject(new GatewayError('UNSUPPORTED', 'snapshots come through ONVIF, and this camera is registered by its RTSP address only'));
-          return takeSnapshot({ xaddr: onvif.xaddr, username: onvif.username, password: onvif.password, profile: onvif.profile });
-        },
         registryChanged: () => this.reconcile(),
         inventory: (id) => this.cameras.get(id)?.inventory(),
         send: (msg) => this.link.send(msg),
@@ -325,7 +318,6 @@ export class Gateway {
       case 'check':
       case 'camera.register':
       case 'camera.unregister':
-      case 'snapshot':
         this.requests.handle(msg);
         return;
       case 'error':
@@ -342,7 +334,6 @@ export class Gateway {
       case 'camera.registered':
       case 'camera.unregistered':
       case 'request.failed':
-      case 'snapshot.chunk':
         this.log.warn({ type: msg.type }, 'centre sent a gateway-only message');
         return;
       default:

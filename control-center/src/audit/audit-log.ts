@@ -17,8 +17,7 @@ export type AuditKind =
   | 'gateway.create'
   | 'gateway.enrol'
   | 'gateway.revoke'
-  | 'audit.export'
-  | 'camera.snapshot';
+  | 'audit.export';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 

@@ -4,7 +4,6 @@ import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import {
   type LinkMessage,
-  type LinkMessageOf,
   encodeLinkMessage,
   parseGatewayAuth,
   parseLinkMessage,
@@ -25,8 +24,6 @@ export interface LinkServerEvents {
   streamEnded: [gatewayId: string, streamId: string, reason: string];
   /** A gateway's link went away. */
   gatewayGone: [gatewayId: string];
-  /** A gateway's answer to a request the centre sent it (a snapshot's pieces, a typed failure). */
-  reply: [gatewayId: string, msg: LinkMessageOf<'snapshot.chunk'> | LinkMessageOf<'request.failed'>];
 }
 
 interface GatewaySession {
@@ -220,16 +217,13 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
         this.log.warn({ gateway: s.gatewayId, code: msg.code, message: msg.message }, 'gateway reported an error');
         if (msg.streamId) this.emit('streamEnded', s.gatewayId, msg.streamId, msg.message);
         return;
-      case 'snapshot.chunk':
-      case 'request.failed':
-        this.emit('reply', s.gatewayId, msg);
-        return;
       case 'events':
       case 'health':
       case 'discover.result':
       case 'check.result':
       case 'camera.registered':
       case 'camera.unregistered':
+      case 'request.failed':
         this.log.debug({ gateway: s.gatewayId, type: msg.type }, 'link message not handled by this centre yet; ignored');
         return;
       case 'welcome':
@@ -241,7 +235,6 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
       case 'check':
       case 'camera.register':
       case 'camera.unregister':
-      case 'snapshot':
         this.log.warn({ gateway: s.gatewayId, type: msg.type }, 'gateway sent a centre-only message');
         return;
       default:

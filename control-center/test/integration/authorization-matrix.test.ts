@@ -121,12 +121,6 @@ const CASES: Record<string, RouteCase> = {
     request: (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(camera(t))}` }),
     expect: { admin: 200, operator: 200, auditor: 200, school_it: { own: 200, foreign: 404 }, police: 404, anonymous: 401 },
   },
-  'GET /api/cameras/:id/snapshot': {
-    targeted: true,
-    request: (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(camera(t))}/snapshot` }),
-    // Live-view rights: an admin or auditor sees the camera listed, but not its picture.
-    expect: { operator: 200, school_it: { own: 200, foreign: 404 }, admin: 403, auditor: 403, police: 404, anonymous: 401 },
-  },
   'GET /api/gateways': { request: () => ({ path: '/api/gateways' }), expect: only('admin', 200) },
   'POST /api/gateways': {
     targeted: true,
@@ -188,13 +182,6 @@ beforeAll(async () => {
   admin = clients.admin;
   gateways.own = await fx.connectGateway(admin, 'gw-own', 'zs-sokolov', ['cam']);
   gateways.foreign = await fx.connectGateway(admin, 'gw-foreign', 'gym-cheb', ['cam']);
-  // The fake gateways answer snapshot requests as a gateway does: the JPEG in one piece.
-  for (const g of Object.values(gateways)) {
-    g.ws.on('message', (raw: Buffer) => {
-      const m = JSON.parse(raw.toString()) as { type: string; requestId?: string };
-      if (m.type === 'snapshot' && m.requestId) g.send({ type: 'snapshot.chunk', requestId: m.requestId, index: 0, last: true, data: Buffer.from([0xff, 0xd8, 0xff, 0xd9]).toString('base64') });
-    });
-  }
 }, 60_000);
 
 afterAll(async () => {

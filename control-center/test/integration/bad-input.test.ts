@@ -57,7 +57,6 @@ const PARAM: Record<string, () => string> = {
   'POST /api/users/:id/totp': () => userId,
   'DELETE /api/users/:id/totp': () => userId,
   'GET /api/cameras/:id': () => 'gw-own:cam',
-  'GET /api/cameras/:id/snapshot': () => 'gw-own:cam',
   'POST /api/gateways/:id/revoke': () => 'gw-own',
   'DELETE /api/me/views/:id': () => viewId,
   'GET /assets/:file': () => assetName,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import {
-  SNAPSHOT_CHUNK_BYTES,
   linkReason,
   type CameraInventory,
   type CheckResult,
@@ -13,20 +12,13 @@ import type { CameraConfig } from '../config';
 import { GatewayError } from '../errors';
 import type { CameraRegistry } from '../storage/camera-registry';
 
-export type CentreRequest =
-  | LinkMessageOf<'discover'>
-  | LinkMessageOf<'check'>
-  | LinkMessageOf<'camera.register'>
-  | LinkMessageOf<'camera.unregister'>
-  | LinkMessageOf<'snapshot'>;
+export type CentreRequest = LinkMessageOf<'discover'> | LinkMessageOf<'check'> | LinkMessageOf<'camera.register'> | LinkMessageOf<'camera.unregister'>;
 
 /** What answering the centre's requests needs; plain functions, so tests can pass fakes. */
 export interface RequestDeps {
   registry: CameraRegistry;
   discover(req: LinkMessageOf<'discover'>): Promise<DiscoveredDevice[]>;
   check(req: LinkMessageOf<'check'>): Promise<CheckResult>;
-  /** A JPEG of a registered camera's current picture. */
-  snapshot(cameraId: string): Promise<Buffer>;
   /** The registry changed: reconcile the running cameras (and tell the centre with a new `hello`). */
   registryChanged(): void;
   /** The current inventory entry of a camera, after registration. */
@@ -38,9 +30,9 @@ export interface RequestDeps {
 const MAX_CONCURRENT = 4;
 
 /**
- * Answers the centre's `discover`, `check`, `camera.register`, `camera.unregister` and `snapshot`:
- * exactly one reply per `requestId` (`discover.result`, `check.result`, `camera.registered`,
- * `camera.unregistered`, the `snapshot.chunk` pieces, or `request.failed` with a typed code). Long requests never block the
+ * Answers the centre's `discover`, `check`, `camera.register` and `camera.unregister`: exactly one
+ * reply per `requestId` (`discover.result`, `check.result`, `camera.registered`,
+ * `camera.unregistered`, or `request.failed` with a typed code). Long requests never block the
  * link; at most four run at once and one discovery at a time.
  */
 export class RequestHandler {
@@ -93,15 +85,6 @@ export class RequestHandler {
         this.deps.registryChanged();
         this.deps.send({ type: 'camera.unregistered', requestId: req.requestId, cameraId: req.cameraId });
         return;
-      case 'snapshot': {
-        if (!this.deps.registry.get(req.cameraId)) throw new GatewayError('NOT_FOUND', `no camera ${req.cameraId} on this gateway`);
-        const jpeg = await this.deps.snapshot(req.cameraId);
-        for (let i = 0, index = 0; i < jpeg.length; i += SNAPSHOT_CHUNK_BYTES, index++) {
-          const piece = jpeg.subarray(i, i + SNAPSHOT_CHUNK_BYTES);
-          this.deps.send({ type: 'snapshot.chunk', requestId: req.requestId, index, last: i + SNAPSHOT_CHUNK_BYTES >= jpeg.length, data: piece.toString('base64') });
-        }
-        return;
-      }
       default: {
         const never: never = req;
         throw new Error(`unhandled request ${JSON.stringify(never)}`);

@@ -189,17 +189,6 @@ export class OnvifCamera {
     }
   }
 
-  /**
-   * The profile's JPEG snapshot address (ONVIF Media, GetSnapshotUri), with its host pinned to the
-   * device's, so the camera's credentials never go elsewhere. Undefined when the camera has none.
-   */
-  snapshotUri(profileToken: string): Promise<string | undefined> {
-    return this.#serial(async () => {
-      const reply = await authed(this.#s, 'GetSnapshotUri', (cb) => this.#s.cam.getSnapshotUri({ profileToken }, cb));
-      return pinHttpUri(str(get(reply, 'uri')), this.#s.host);
-    });
-  }
-
   /** Ask the camera for an IDR on this profile (ONVIF Media Service Specification, SetSynchronizationPoint). */
   setSynchronizationPoint(profileToken: string): Promise<void> {
     return this.#serial(async () => {
@@ -510,22 +499,6 @@ export function pinStreamUri(uri: string | undefined, deviceHost: string): strin
     return undefined;
   }
   if (u.protocol !== 'rtsp:') return undefined;
-  u.username = '';
-  u.password = '';
-  u.hostname = deviceHost.includes(':') ? `[${deviceHost}]` : deviceHost;
-  return u.toString();
-}
-
-/** Like {@link pinStreamUri}, for the HTTP(S) snapshot address. */
-export function pinHttpUri(uri: string | undefined, deviceHost: string): string | undefined {
-  if (uri === undefined || uri.length > 2048 || /[\s\u0000-\u001f\u007f]/.test(uri)) return undefined;
-  let u: URL;
-  try {
-    u = new URL(uri);
-  } catch {
-    return undefined;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
   u.username = '';
   u.password = '';
   u.hostname = deviceHost.includes(':') ? `[${deviceHost}]` : deviceHost;

@@ -18,7 +18,6 @@ let registry: CameraRegistry;
 let changes: number;
 let releaseDiscover: (d: DiscoveredDevice[]) => void;
 let checkResult: () => Promise<CheckResult>;
-let snapshotResult: () => Promise<Buffer>;
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -29,13 +28,11 @@ beforeEach(() => {
   sent = [];
   changes = 0;
   checkResult = () => Promise.reject(new GatewayError('TIMEOUT', 'the camera did not answer in time'));
-  snapshotResult = () => Promise.reject(new GatewayError('AUTH', 'the camera refused the credentials for its snapshot'));
   handler = new RequestHandler(
     {
       registry,
       discover: () => new Promise((resolve) => (releaseDiscover = resolve)),
       check: () => checkResult(),
-      snapshot: () => snapshotResult(),
       registryChanged: () => void changes++,
       inventory: (id) => ({ id, name: registry.get(id)?.name ?? '?', state: 'idle' }),
       send: (m) => {
@@ -53,26 +50,6 @@ afterEach(() => {
 });
 
 describe('answering the centre’s requests', () => {
-  it('sends a snapshot in pieces the link accepts, in order, the last one marked; refuses one of an unknown camera', async () => {
-    registry.upsert({ id: 'cam7', name: 'Vchod', onvif: { xaddr: 'http://10.0.0.7/onvif/device_service', username: 'u', password: 'p' } }, 'centre');
-    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(250 * 1024, 7), Buffer.from([0xff, 0xd9])]);
-    snapshotResult = () => Promise.resolve(jpeg);
-    handler.handle({ type: 'snapshot', requestId: 's1', cameraId: 'cam7' });
-    await flush();
-    const pieces = sent.filter((m) => m.type === 'snapshot.chunk');
-    expect(pieces.map((m) => [m.index, m.last])).toEqual([[0, false], [1, false], [2, true]]);
-    expect(Buffer.concat(pieces.map((m) => Buffer.from(m.data, 'base64')))).toEqual(jpeg);
-    sent = [];
-    handler.handle({ type: 'snapshot', requestId: 's2', cameraId: 'nope' });
-    await flush();
-    expect(sent).toEqual([{ type: 'request.failed', requestId: 's2', code: 'NOT_FOUND', message: 'no camera nope on this gateway' }]);
-    sent = [];
-    snapshotResult = () => Promise.reject(new GatewayError('AUTH', 'the camera refused the credentials for its snapshot'));
-    handler.handle({ type: 'snapshot', requestId: 's3', cameraId: 'cam7' });
-    await flush();
-    expect(sent).toEqual([{ type: 'request.failed', requestId: 's3', code: 'AUTH', message: 'the camera refused the credentials for its snapshot' }]);
-  });
-
   it('answers each request exactly once, with the typed code of what went wrong', async () => {
     handler.handle({ type: 'check', requestId: 'r1', url: 'rtsp://10.0.0.9/x' });
     await flush();

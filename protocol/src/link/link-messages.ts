@@ -224,12 +224,6 @@ export const RequestErrorCode = Type.Union([
 ]);
 export type RequestErrorCode = Static<typeof RequestErrorCode>;
 
-/** A snapshot travels in pieces of at most this many bytes (base64 in the frame), far below the link's frame limit. */
-export const SNAPSHOT_CHUNK_BYTES = 96 * 1024;
-/** Largest snapshot relayed (a 4K JPEG is well under it). */
-export const MAX_SNAPSHOT_BYTES = 4 * 1024 * 1024;
-const MAX_SNAPSHOT_CHUNKS = Math.ceil(MAX_SNAPSHOT_BYTES / SNAPSHOT_CHUNK_BYTES);
-
 // gateway → centre
 export const HelloMessage = msg('hello', {
   gatewayId: Id,
@@ -248,17 +242,7 @@ export const DiscoverResultMessage = msg('discover.result', { requestId: EventId
 export const CheckResultMessage = msg('check.result', { requestId: EventId, result: CheckResult });
 export const CameraRegisteredMessage = msg('camera.registered', { requestId: EventId, camera: CameraInventory });
 export const CameraUnregisteredMessage = msg('camera.unregistered', { requestId: EventId, cameraId: Id });
-/**
- * One piece of the JPEG a `snapshot` asked for, base64, in order from `index` 0; `last` on the
- * final piece. A failed snapshot is a `request.failed` instead.
- */
-export const SnapshotChunkMessage = msg('snapshot.chunk', {
-  requestId: EventId,
-  index: Type.Integer({ minimum: 0, maximum: MAX_SNAPSHOT_CHUNKS - 1 }),
-  last: Type.Boolean(),
-  data: Type.String({ minLength: 1, maxLength: Math.ceil(SNAPSHOT_CHUNK_BYTES / 3) * 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' }),
-});
-/** The typed failure of any request (`discover`, `check`, `camera.register`, `camera.unregister`, `snapshot`). */
+/** The typed failure of any request (`discover`, `check`, `camera.register`, `camera.unregister`). */
 export const RequestFailedMessage = msg('request.failed', { requestId: EventId, code: RequestErrorCode, message: Reason });
 
 // centre → gateway
@@ -289,8 +273,6 @@ export const CheckMessage = msg('check', {
 /** Add or replace a camera in the gateway's registry. */
 export const CameraRegisterMessage = msg('camera.register', { requestId: EventId, camera: CameraRegistration });
 export const CameraUnregisterMessage = msg('camera.unregister', { requestId: EventId, cameraId: Id });
-/** A JPEG of a camera's current picture, through the camera's ONVIF snapshot URI; answered with `snapshot.chunk` pieces. */
-export const SnapshotMessage = msg('snapshot', { requestId: EventId, cameraId: Id });
 
 // both ways
 export const PingMessage = msg('ping', { t: Type.Number() });
@@ -308,7 +290,6 @@ export const LinkMessage = Type.Union([
   CheckResultMessage,
   CameraRegisteredMessage,
   CameraUnregisteredMessage,
-  SnapshotChunkMessage,
   RequestFailedMessage,
   WelcomeMessage,
   StreamStartMessage,
@@ -319,7 +300,6 @@ export const LinkMessage = Type.Union([
   CheckMessage,
   CameraRegisterMessage,
   CameraUnregisterMessage,
-  SnapshotMessage,
   PingMessage,
   PongMessage,
   ErrorMessage,

@@ -1,12 +1,12 @@
 import { useEffect } from 'preact/hooks';
-import { socket } from './data/store';
+import { socket } from './stores/store';
 import { t } from './i18n';
 import { route, href, navigate } from './router';
 import { HOME, screensFor } from './screens';
 import { Login } from './screens/login';
 import { chooseLang, session, sessionChecked, signOut } from './session';
 import { lang } from './i18n';
-import { orgName } from './data/store';
+import { orgName } from './stores/store';
 
 /** The shell: sign-in, or the top bar with the role's screens and the screen the route names. */
 export function App() {

@@ -1,5 +1,5 @@
 import type { SessionBody } from '../../auth/auth-schemas';
-import { cameras, camerasReceived, liveCameras } from './data/store';
+import { cameras, camerasReceived, liveCameras } from './stores/store';
 import { players } from './player/tile-player';
 import type { TileStats } from './player/tile-stats';
 import { session } from './session';

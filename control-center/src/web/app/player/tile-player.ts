@@ -1,6 +1,6 @@
 import { signal } from '@preact/signals';
 import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
-import type { ViewerSocket } from '../data/viewer-socket';
+import type { ViewerSocket } from '../stores/viewer-socket';
 import type { TileStats } from './tile-stats';
 import type { StreamChoice, TileTransport, TransportFactory } from './tile-transport';
 import { WebRtcTransport } from './webrtc-transport';

@@ -1,4 +1,4 @@
-import type { ViewerSocket } from '../data/viewer-socket';
+import type { ViewerSocket } from '../stores/viewer-socket';
 
 /**
  * The seam between a tile and how its video reaches the browser. Today: WebRTC, signalled

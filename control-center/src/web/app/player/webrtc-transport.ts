@@ -1,6 +1,6 @@
 import type { EndCause } from '../../../access/revocation';
 import type { ViewerErrorCode } from '../../../viewer/viewer-messages';
-import type { TileEvent } from '../data/viewer-socket';
+import type { TileEvent } from '../stores/viewer-socket';
 import type { TileTransport, TransportContext } from './tile-transport';
 
 let handleSeq = 0;

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AuditEntry, VerifyBody } from '../../../audit/audit-routes';
 import { api } from '../api';
 import { Notice, errorText } from '../components/notice';
-import { cameras, orgName, orgs } from '../data/store';
+import { cameras, orgName, orgs } from '../stores/store';
 import { fmtDateTime, t, tp } from '../i18n';
 
 const PAGE = 100;

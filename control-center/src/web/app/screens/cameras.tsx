@@ -1,6 +1,6 @@
 import { StateBadge } from '../components/state-badge';
-import { now } from '../data/clock';
-import { cameras, orgName } from '../data/store';
+import { now } from '../stores/clock';
+import { cameras, orgName } from '../stores/store';
 import { fmtAge, t, tp } from '../i18n';
 import { navigate } from '../router';
 

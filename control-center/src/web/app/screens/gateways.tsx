@@ -4,8 +4,8 @@ import type { CreatedGateway, GatewayView } from '../../../gateways/gateway-rout
 import { api } from '../api';
 import { Icon } from '../components/icons';
 import { Notice, errorText } from '../components/notice';
-import { now } from '../data/clock';
-import { orgName, orgs } from '../data/store';
+import { now } from '../stores/clock';
+import { orgName, orgs } from '../stores/store';
 import { fmtAge, fmtDateTime, t } from '../i18n';
 
 const gateways = signal<GatewayView[]>([]);

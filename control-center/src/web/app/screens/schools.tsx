@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { OrgView } from '../../../orgs/org-routes';
 import { api } from '../api';
 import { Notice, errorText } from '../components/notice';
-import { cameras, orgs, reloadOrgs } from '../data/store';
+import { cameras, orgs, reloadOrgs } from '../stores/store';
 import { fmtNumber, t } from '../i18n';
 
 /** Schools and towns: create a school in a town, rename, and place towns on the region map. */

@@ -4,7 +4,7 @@ import { ROLES, ROLE_ORG_KIND, type Role } from '../../../access/principal';
 import type { UserView } from '../../../users/user-routes';
 import { api } from '../api';
 import { Notice, errorText } from '../components/notice';
-import { orgName, orgs } from '../data/store';
+import { orgName, orgs } from '../stores/store';
 import { fmtDateTime, t } from '../i18n';
 
 const users = signal<UserView[]>([]);

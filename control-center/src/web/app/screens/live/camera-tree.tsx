@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CameraView } from '../../../../cameras/camera-view';
 import { StateBadge } from '../../components/state-badge';
-import { cameras, orgs } from '../../data/store';
+import { cameras, orgs } from '../../stores/store';
 import { t, tp } from '../../i18n';
 import { place, slots, targetTile } from './live-state';
 

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { Icon } from '../../components/icons';
-import { cameras, camerasReceived, liveCameras } from '../../data/store';
+import { cameras, camerasReceived, liveCameras } from '../../stores/store';
 import { t, tp } from '../../i18n';
 import { navigate, route } from '../../router';
 import { session } from '../../session';

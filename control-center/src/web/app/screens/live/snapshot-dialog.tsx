@@ -4,7 +4,7 @@ import type { CameraView } from '../../../../cameras/camera-view';
 import { errorText } from '../../components/notice';
 import { ApiError } from '../../api';
 import { Icon } from '../../components/icons';
-import { orgName } from '../../data/store';
+import { orgName } from '../../stores/store';
 import { fmtDateTime, t } from '../../i18n';
 
 interface Shot {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOT } from './centre-bootstrap';
-import { type PageSession, pageSession } from './page-stats';
+import { type PageSession, submitSignIn } from './page-stats';
 
 /** Where journeys save the screenshots people look at (git-ignored). */
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
@@ -43,18 +43,8 @@ export async function openDashboard(browser: Browser, url: string, viewport: Vie
 
 /** Signs in through the form as a person would, and waits for the page to know the account's cameras. */
 export async function signIn(person: Person, account: { username: string; password: string }): Promise<PageSession> {
-  const { page } = person;
-  await page.waitForSelector('#login');
-  await page.fill('input[name="username"]', account.username);
-  await page.fill('input[name="password"]', account.password);
-  await page.click('button[type="submit"]');
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const s = await pageSession(page);
-    if (s.user && s.camerasReceived) return s;
-    if (Date.now() > deadline) throw new Error(`the page did not sign ${account.username} in: ${await page.textContent('#login-error').catch(() => '?')}`);
-    await page.waitForTimeout(100);
-  }
+  await person.page.waitForSelector('#login');
+  return submitSignIn(person.page, account);
 }
 
 /** Saves a screenshot under {@link SCREENSHOT_DIR} for the closing note. */

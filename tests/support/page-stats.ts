@@ -49,16 +49,24 @@ export async function signInPage(page: Page, url: string, account: { username: s
     await page.click('#logout');
     await page.waitForSelector('#login', { state: 'visible' });
   }
-  if (already.user?.username !== account.username) {
-    await page.fill('input[name="username"]', account.username);
-    await page.fill('input[name="password"]', account.password);
-    await page.click('button[type="submit"]');
-  }
+  if (already.user?.username === account.username) return waitSignedIn(page, account.username);
+  return submitSignIn(page, account);
+}
+
+/** Fills the sign-in form, submits it, and waits until the page knows the account's cameras. */
+export async function submitSignIn(page: Page, account: { username: string; password: string }): Promise<PageSession> {
+  await page.fill('input[name="username"]', account.username);
+  await page.fill('input[name="password"]', account.password);
+  await page.click('button[type="submit"]');
+  return waitSignedIn(page, account.username);
+}
+
+async function waitSignedIn(page: Page, username: string): Promise<PageSession> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const s = await pageSession(page);
     if (s.user && s.camerasReceived) return s;
-    if (Date.now() > deadline) throw new Error(`the page did not sign ${account.username} in: ${await page.textContent('#login-error')}`);
+    if (Date.now() > deadline) throw new Error(`the page did not sign ${username} in: ${await page.textContent('#login-error').catch(() => '?')}`);
     await page.waitForTimeout(100);
   }
 }

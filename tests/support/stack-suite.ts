@@ -7,15 +7,15 @@ import type { Browser as PlaywrightBrowser } from 'playwright-core';
 import { type Browser, launchChromium, launchChromiumBrowser } from './chromium';
 
 /**
- * The demo stack and a Chromium for one test file: started before its first test, stopped
- * (and its data directory removed) after its last. Read `stack` and `browser` inside tests.
+ * The demo stack and a browser for one test file: started before its first test, stopped (and
+ * its data directory removed) after its last. Read `stack` and `browser` inside tests.
  */
-export function stackForSuite(opts: Omit<StackOptions, 'dataDir'>): { readonly stack: Stack; readonly browser: Browser } {
-  const state: { stack?: Stack; browser?: Browser; dataDir?: string } = {};
+function stackWith<B extends { close(): Promise<void> }>(opts: Omit<StackOptions, 'dataDir'>, launch: () => Promise<B>): { readonly stack: Stack; readonly browser: B } {
+  const state: { stack?: Stack; browser?: B; dataDir?: string } = {};
   beforeAll(async () => {
     state.dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
     state.stack = await startStack({ ...opts, dataDir: state.dataDir });
-    state.browser = await launchChromium();
+    state.browser = await launch();
   });
   afterAll(async () => {
     await state.browser?.close();
@@ -32,28 +32,12 @@ export function stackForSuite(opts: Omit<StackOptions, 'dataDir'>): { readonly s
   };
 }
 
-/**
- * The demo stack and a Chromium that opens one context per person (see `dashboard-page.ts`),
- * for one test file: started before its first test, stopped after its last.
- */
+/** The demo stack and a Chromium (one persistent context) for one test file. */
+export function stackForSuite(opts: Omit<StackOptions, 'dataDir'>): { readonly stack: Stack; readonly browser: Browser } {
+  return stackWith(opts, launchChromium);
+}
+
+/** The demo stack and a Chromium that opens one context per person (see `dashboard-page.ts`), for one test file. */
 export function stackForJourneys(opts: Omit<StackOptions, 'dataDir'>): { readonly stack: Stack; readonly browser: PlaywrightBrowser } {
-  const state: { stack?: Stack; browser?: PlaywrightBrowser; dataDir?: string } = {};
-  beforeAll(async () => {
-    state.dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-e2e-'));
-    state.stack = await startStack({ ...opts, dataDir: state.dataDir });
-    state.browser = await launchChromiumBrowser();
-  });
-  afterAll(async () => {
-    await state.browser?.close();
-    await state.stack?.stop();
-    if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
-  });
-  return {
-    get stack() {
-      return state.stack!;
-    },
-    get browser() {
-      return state.browser!;
-    },
-  };
+  return stackWith(opts, launchChromiumBrowser);
 }

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { ApiError } from '../api';
 import { t } from '../i18n';
 
@@ -19,4 +20,10 @@ export function Notice({ message }: { message: { ok: boolean; text: string } | n
       {message.text}
     </p>
   );
+}
+
+/** A screen's message line: `ok(text)` after something worked, `fail(err)` when it did not. */
+export function useNotice(): { message: { ok: boolean; text: string } | null; ok: (text: string) => void; fail: (err: unknown) => void; clear: () => void } {
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  return { message, ok: (text) => setMessage({ ok: true, text }), fail: (err) => setMessage({ ok: false, text: errorText(err) }), clear: () => setMessage(null) };
 }

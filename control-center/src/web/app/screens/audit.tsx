@@ -1,7 +1,9 @@
+import { OrgOptions } from '../components/org-options';
+import { TableHead } from '../components/table-head';
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditEntry, VerifyBody } from '../../../audit/audit-routes';
 import { api } from '../api';
-import { Notice, errorText } from '../components/notice';
+import { Notice, useNotice } from '../components/notice';
 import { cameras, orgName, orgs } from '../stores/store';
 import { fmtDateTime, t, tp } from '../i18n';
 
@@ -44,7 +46,7 @@ export function AuditScreen() {
   const [entries, setEntries] = useState<AuditEntry[]>([]);
   const [more, setMore] = useState(false);
   const [verify, setVerify] = useState<VerifyBody | null>(null);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const notice = useNotice();
   const [kinds, setKinds] = useState<string[]>([]);
 
   const load = (f: Filters, before?: number): void => {
@@ -53,14 +55,14 @@ export function AuditScreen() {
         setEntries((prev) => (before === undefined ? got : [...prev, ...got]));
         setMore(got.length === PAGE);
         setKinds((prev) => [...new Set([...prev, ...got.map((e) => e.kind)])].sort());
-        setMessage(null);
+        notice.clear();
       })
-      .catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+      .catch(notice.fail);
   };
   const runVerify = (): void => {
     void api<VerifyBody>('GET', '/api/audit/verify')
       .then(setVerify)
-      .catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+      .catch(notice.fail);
   };
   useEffect(() => {
     load(EMPTY);
@@ -117,11 +119,7 @@ export function AuditScreen() {
           <span>{t('audit.school')}</span>
           <select name="schoolId" value={filters.schoolId} onChange={set('schoolId')}>
             <option value="">{t('common.all')}</option>
-            {schools.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            <OrgOptions orgs={schools} />
           </select>
         </label>
         <label>
@@ -157,25 +155,12 @@ export function AuditScreen() {
           </button>
         </div>
       </form>
-      <Notice message={message} />
+      <Notice message={notice.message} />
       {entries.length === 0 ? (
         <p class="empty">{t('audit.none')}</p>
       ) : (
         <table class="data audit-table" id="audit-table">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">{t('audit.at')}</th>
-              <th scope="col">{t('audit.kind')}</th>
-              <th scope="col">{t('audit.outcome')}</th>
-              <th scope="col">{t('audit.actor')}</th>
-              <th scope="col">{t('audit.address')}</th>
-              <th scope="col">{t('audit.camera')}</th>
-              <th scope="col">{t('audit.school')}</th>
-              <th scope="col">{t('audit.target')}</th>
-              <th scope="col">{t('audit.detail')}</th>
-            </tr>
-          </thead>
+          <TableHead cols={['#', t('audit.at'), t('audit.kind'), t('audit.outcome'), t('audit.actor'), t('audit.address'), t('audit.camera'), t('audit.school'), t('audit.target'), t('audit.detail')]} />
           <tbody>
             {entries.map((e) => (
               <tr key={e.seq} data-kind={e.kind} data-outcome={e.outcome}>

@@ -1,18 +1,22 @@
+import { Page } from '../components/page';
 import { StateBadge } from '../components/state-badge';
 import { now } from '../stores/clock';
 import { cameras, orgName } from '../stores/store';
 import { fmtAge, t, tp } from '../i18n';
-import { navigate } from '../router';
+import { href } from '../router';
 
 /** Cameras with their health: school IT sees its own school's, the region's roles every school's. */
 export function CamerasScreen() {
   const list = [...cameras.value].sort((a, b) => orgName(a.schoolId).localeCompare(orgName(b.schoolId)) || a.name.localeCompare(b.name));
   return (
-    <section class="page">
-      <div class="page-head">
-        <h1>{t('cameras.title')}</h1>
+    <Page
+      title={t('cameras.title')}
+      aside={
+        <>
         <span class="muted">{tp('live.cameras', list.length)}</span>
-      </div>
+        </>
+      }
+    >
       {list.length === 0 ? (
         <p class="empty">{t('cameras.none')}</p>
       ) : (
@@ -43,9 +47,9 @@ export function CamerasScreen() {
                 <td>{fmtAge(c.updatedAt, now.value)}</td>
                 <td>
                   {c.live && (
-                    <button type="button" onClick={() => navigate('/live', { camera: c.id })}>
+                    <a class="button" href={href('/live', { camera: c.id })}>
                       {t('cameras.live')}
-                    </button>
+                    </a>
                   )}
                 </td>
               </tr>
@@ -53,6 +57,6 @@ export function CamerasScreen() {
           </tbody>
         </table>
       )}
-    </section>
+    </Page>
   );
 }

@@ -1,9 +1,13 @@
+import { CreateForm } from '../components/create-form';
+import { Page } from '../components/page';
+import { OrgOptions } from '../components/org-options';
+import { TableHead } from '../components/table-head';
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
 import type { CreatedGateway, GatewayView } from '../../../gateways/gateway-routes';
 import { api } from '../api';
 import { Icon } from '../components/icons';
-import { Notice, errorText } from '../components/notice';
+import { Notice, useNotice } from '../components/notice';
 import { now } from '../stores/clock';
 import { orgName, orgs } from '../stores/store';
 import { fmtAge, fmtDateTime, t } from '../i18n';
@@ -16,10 +20,10 @@ async function reload(): Promise<void> {
 
 /** School gateways: create one (its one-time enrolment token is shown once), see their state, revoke. */
 export function GatewaysScreen() {
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const notice = useNotice();
   const [created, setCreated] = useState<CreatedGateway | null>(null);
   useEffect(() => {
-    void reload().catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+    void reload().catch(notice.fail);
     const timer = window.setInterval(() => void reload().catch(() => undefined), 5000);
     return () => window.clearInterval(timer);
   }, []);
@@ -32,33 +36,25 @@ export function GatewaysScreen() {
     void api<CreatedGateway>('POST', '/api/gateways', { ...(id ? { id } : {}), schoolId: value('schoolId'), name: value('name') })
       .then(async (res) => {
         setCreated(res);
-        setMessage(null);
+        notice.clear();
         f.reset();
         await reload();
       })
-      .catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+      .catch(notice.fail);
   };
   const revoke = (g: GatewayView): void => {
     if (!window.confirm(t('gateways.confirmRevoke', { id: g.id }))) return;
     void api('POST', `/api/gateways/${g.id}/revoke`)
       .then(reload)
-      .catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+      .catch(notice.fail);
   };
   return (
-    <section class="page">
-      <div class="page-head">
-        <h1>{t('gateways.title')}</h1>
-      </div>
-      <form class="panel form-grid" id="create-gateway" onSubmit={create} aria-labelledby="create-gateway-title">
-        <h2 id="create-gateway-title">{t('gateways.create')}</h2>
+    <Page title={t('gateways.title')}>
+      <CreateForm id="create-gateway" title={t('gateways.create')} onSubmit={create}>
         <label>
           <span>{t('gateways.school')}</span>
           <select name="schoolId" required>
-            {schools.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
+            <OrgOptions orgs={schools} />
           </select>
         </label>
         <label>
@@ -69,10 +65,7 @@ export function GatewaysScreen() {
           <span>{t('gateways.id')}</span>
           <input name="id" minLength={2} maxLength={64} pattern="[a-z0-9][a-z0-9\-]*" />
         </label>
-        <button type="submit" class="primary">
-          {t('common.create')}
-        </button>
-      </form>
+      </CreateForm>
       {created && (
         <div class="panel token-box" role="alert" id="enrolment-token">
           <h2>{t('gateways.token', { id: created.gateway.id })}</h2>
@@ -88,19 +81,9 @@ export function GatewaysScreen() {
           </button>
         </div>
       )}
-      <Notice message={message} />
+      <Notice message={notice.message} />
       <table class="data" id="gateway-table">
-        <thead>
-          <tr>
-            <th scope="col">Id</th>
-            <th scope="col">{t('gateways.name')}</th>
-            <th scope="col">{t('gateways.school')}</th>
-            <th scope="col">{t('gateways.state')}</th>
-            <th scope="col">{t('gateways.online')}</th>
-            <th scope="col">{t('gateways.lastSeen')}</th>
-            <th scope="col">{t('users.actions')}</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Id', t('gateways.name'), t('gateways.school'), t('gateways.state'), t('gateways.online'), t('gateways.lastSeen'), t('users.actions')]} />
         <tbody>
           {gateways.value.map((g) => (
             <tr key={g.id} data-gateway={g.id} data-state={g.state}>
@@ -123,6 +106,6 @@ export function GatewaysScreen() {
           ))}
         </tbody>
       </table>
-    </section>
+    </Page>
   );
 }

@@ -1,3 +1,4 @@
+import { TableHead } from '../components/table-head';
 import { useState } from 'preact/hooks';
 import type { CameraView } from '../../../cameras/camera-view';
 import type { OrgView } from '../../../orgs/org-routes';
@@ -92,15 +93,7 @@ export function OverviewScreen() {
         <div class="overview-side">
           <table class="data" id="school-table">
             <caption>{t('overview.schools')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('overview.school')}</th>
-                <th scope="col">{t('overview.town')}</th>
-                <th scope="col">{t('overview.up')}</th>
-                <th scope="col">{t('overview.openAlarms')}</th>
-                <th scope="col">{t('overview.state')}</th>
-              </tr>
-            </thead>
+            <TableHead cols={[t('overview.school'), t('overview.town'), t('overview.up'), t('overview.openAlarms'), t('overview.state')]} />
             <tbody>
               {summaries.map((s) => (
                 <tr key={s.school.id} data-school={s.school.id} data-state={s.state} class={focus === s.school.id ? 'focused' : ''}>

@@ -1,20 +1,24 @@
+import { CreateForm } from '../components/create-form';
+import { Page } from '../components/page';
+import { OrgOptions } from '../components/org-options';
+import { TableHead } from '../components/table-head';
 import { useState } from 'preact/hooks';
 import type { OrgView } from '../../../orgs/org-routes';
 import { api } from '../api';
-import { Notice, errorText } from '../components/notice';
+import { Notice, useNotice } from '../components/notice';
 import { cameras, orgs, reloadOrgs } from '../stores/store';
 import { fmtNumber, t } from '../i18n';
 
 /** Schools and towns: create a school in a town, rename, and place towns on the region map. */
 export function SchoolsScreen() {
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const notice = useNotice();
   const towns = orgs.value.filter((o) => o.kind === 'town').sort((a, b) => a.name.localeCompare(b.name));
   const schools = orgs.value.filter((o) => o.kind === 'school').sort((a, b) => a.name.localeCompare(b.name));
   const run = (p: Promise<unknown>, ok: string): void => {
     p.then(async () => {
-      setMessage({ ok: true, text: ok });
+      notice.ok(ok);
       await reloadOrgs();
-    }).catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+    }).catch(notice.fail);
   };
   const create = (ev: Event): void => {
     ev.preventDefault();
@@ -27,12 +31,8 @@ export function SchoolsScreen() {
     );
   };
   return (
-    <section class="page">
-      <div class="page-head">
-        <h1>{t('schools.title')}</h1>
-      </div>
-      <form class="panel form-grid" id="create-school" onSubmit={create} aria-labelledby="create-school-title">
-        <h2 id="create-school-title">{t('schools.create')}</h2>
+    <Page title={t('schools.title')}>
+      <CreateForm id="create-school" title={t('schools.create')} onSubmit={create}>
         <label>
           <span>{t('schools.id')}</span>
           <input name="id" required minLength={2} maxLength={64} pattern="[a-z0-9][a-z0-9\-]*" />
@@ -44,29 +44,15 @@ export function SchoolsScreen() {
         <label>
           <span>{t('schools.town')}</span>
           <select name="parentId" required>
-            {towns.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
+            <OrgOptions orgs={towns} />
           </select>
         </label>
-        <button type="submit" class="primary">
-          {t('common.create')}
-        </button>
-      </form>
-      <Notice message={message} />
+      </CreateForm>
+      <Notice message={notice.message} />
       <div class="two-col">
         <table class="data" id="school-list">
           <caption>{t('nav.schools')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('schools.name')}</th>
-              <th scope="col">{t('schools.town')}</th>
-              <th scope="col">{t('schools.cameras')}</th>
-              <th scope="col">{t('users.actions')}</th>
-            </tr>
-          </thead>
+          <TableHead cols={[t('schools.name'), t('schools.town'), t('schools.cameras'), t('users.actions')]} />
           <tbody>
             {schools.map((s) => (
               <SchoolRow key={s.id} school={s} towns={towns} onSave={(body, ok) => run(api('PATCH', `/api/orgs/${s.id}`, body), ok)} />
@@ -75,14 +61,7 @@ export function SchoolsScreen() {
         </table>
         <table class="data" id="town-list">
           <caption>{t('schools.towns')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('schools.town')}</th>
-              <th scope="col">{t('schools.lat')}</th>
-              <th scope="col">{t('schools.lon')}</th>
-              <th scope="col">{t('users.actions')}</th>
-            </tr>
-          </thead>
+          <TableHead cols={[t('schools.town'), t('schools.lat'), t('schools.lon'), t('users.actions')]} />
           <tbody>
             {towns.map((town) => (
               <TownRow key={town.id} town={town} onSave={(body) => run(api('PATCH', `/api/orgs/${town.id}`, body), t('schools.saved'))} />
@@ -90,7 +69,7 @@ export function SchoolsScreen() {
           </tbody>
         </table>
       </div>
-    </section>
+    </Page>
   );
 }
 
@@ -116,11 +95,7 @@ function SchoolRow({ school, towns, onSave }: { school: OrgView; towns: OrgView[
           <label>
             <span class="sr-only">{t('schools.town')}</span>
             <select value={town} onChange={(e) => setTown((e.target as HTMLSelectElement).value)}>
-              {towns.map((o) => (
-                <option key={o.id} value={o.id}>
-                  {o.name}
-                </option>
-              ))}
+              <OrgOptions orgs={towns} />
             </select>
           </label>
         ) : (

@@ -1,9 +1,14 @@
+import { CreateForm } from '../components/create-form';
+import { RoleSelect } from '../components/role-select';
+import { Page } from '../components/page';
+import { OrgOptions } from '../components/org-options';
+import { TableHead } from '../components/table-head';
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
-import { ROLES, ROLE_ORG_KIND, type Role } from '../../../access/principal';
+import { ROLE_ORG_KIND, type Role } from '../../../access/principal';
 import type { UserView } from '../../../users/user-routes';
 import { api } from '../api';
-import { Notice, errorText } from '../components/notice';
+import { Notice, useNotice } from '../components/notice';
 import { orgName, orgs } from '../stores/store';
 import { fmtDateTime, t } from '../i18n';
 
@@ -24,24 +29,20 @@ function OrgSelect({ role, value, onChange, id }: { role: Role; value: string; o
   const choices = orgs.value.filter((o) => o.kind === ROLE_ORG_KIND[role]).sort((a, b) => a.name.localeCompare(b.name));
   return (
     <select id={id} name="orgId" value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)} required>
-      {choices.map((o) => (
-        <option key={o.id} value={o.id}>
-          {o.name}
-        </option>
-      ))}
+      <OrgOptions orgs={choices} />
     </select>
   );
 }
 
 /** Accounts: create, disable and enable, reset the password, change role and organisation. */
 export function UsersScreen() {
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const notice = useNotice();
   const [role, setRole] = useState<Role>('school_it');
   const [orgId, setOrgId] = useState('');
   const [password, setPassword] = useState('');
   const [editing, setEditing] = useState<string | null>(null);
   useEffect(() => {
-    void reload().catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+    void reload().catch(notice.fail);
   }, []);
   const firstOrg = (r: Role): string => orgs.value.filter((o) => o.kind === ROLE_ORG_KIND[r]).sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
   const effectiveOrg = orgId && orgs.value.find((o) => o.id === orgId)?.kind === ROLE_ORG_KIND[role] ? orgId : firstOrg(role);
@@ -52,30 +53,26 @@ export function UsersScreen() {
     const username = (form.elements.namedItem('username') as HTMLInputElement).value.trim();
     void api<UserView>('POST', '/api/users', { username, password, role, orgId: effectiveOrg })
       .then(async (u) => {
-        setMessage({ ok: true, text: t('users.created', { user: u.username, password }) });
+        notice.ok(t('users.created', { user: u.username, password }));
         form.reset();
         setPassword('');
         await reload();
       })
-      .catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+      .catch(notice.fail);
   };
   const patch = (u: UserView, body: Record<string, unknown>, done: string): void => {
     void api<UserView>('PATCH', `/api/users/${u.id}`, body)
       .then(async () => {
-        setMessage({ ok: true, text: done });
+        notice.ok(done);
         setEditing(null);
         await reload();
       })
-      .catch((err: unknown) => setMessage({ ok: false, text: errorText(err) }));
+      .catch(notice.fail);
   };
 
   return (
-    <section class="page">
-      <div class="page-head">
-        <h1>{t('users.title')}</h1>
-      </div>
-      <form class="panel form-grid" id="create-user" onSubmit={create} aria-labelledby="create-user-title">
-        <h2 id="create-user-title">{t('users.create')}</h2>
+    <Page title={t('users.title')}>
+      <CreateForm id="create-user" title={t('users.create')} onSubmit={create}>
         <label>
           <span>{t('users.username')}</span>
           <input name="username" required minLength={3} maxLength={64} pattern="[a-z0-9][a-z0-9._\-]*" autocomplete="off" />
@@ -91,35 +88,16 @@ export function UsersScreen() {
         </label>
         <label>
           <span>{t('users.role')}</span>
-          <select name="role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {t(`role.${r}`)}
-              </option>
-            ))}
-          </select>
+          <RoleSelect name="role" value={role} onChange={setRole} />
         </label>
         <label>
           <span>{t('users.org')}</span>
           <OrgSelect id="new-user-org" role={role} value={effectiveOrg} onChange={setOrgId} />
         </label>
-        <button type="submit" class="primary">
-          {t('common.create')}
-        </button>
-      </form>
-      <Notice message={message} />
+      </CreateForm>
+      <Notice message={notice.message} />
       <table class="data" id="user-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('users.username')}</th>
-            <th scope="col">{t('users.role')}</th>
-            <th scope="col">{t('users.org')}</th>
-            <th scope="col">{t('users.totp')}</th>
-            <th scope="col">{t('users.state')}</th>
-            <th scope="col">{t('cameras.updated')}</th>
-            <th scope="col">{t('users.actions')}</th>
-          </tr>
-        </thead>
+        <TableHead cols={[t('users.username'), t('users.role'), t('users.org'), t('users.totp'), t('users.state'), t('cameras.updated'), t('users.actions')]} />
         <tbody>
           {users.value.map((u) => (
             <tr key={u.id} data-user={u.username}>
@@ -165,7 +143,7 @@ export function UsersScreen() {
           ))}
         </tbody>
       </table>
-    </section>
+    </Page>
   );
 }
 
@@ -178,13 +156,7 @@ function EditUser({ user, onSave, onCancel }: { user: UserView; onSave: (body: {
     <span class="inline-edit">
       <label>
         <span class="sr-only">{t('users.role')}</span>
-        <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as Role)}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {t(`role.${r}`)}
-            </option>
-          ))}
-        </select>
+        <RoleSelect value={role} onChange={setRole} />
       </label>
       <label>
         <span class="sr-only">{t('users.org')}</span>

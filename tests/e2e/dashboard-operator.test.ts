@@ -47,12 +47,13 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
     const tiles = await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.frames >= 10), 60_000, 'four tiles playing');
     await expectAllMoving(page, 4);
     const sim = new Map(suite.stack.cameras.map((c) => [c.centreId, c]));
+    // Grid tiles play each camera's sub stream (the simulator's is half its 640×360 main stream).
     for (const t of tiles) {
       expect(sim.has(t.cameraId)).toBe(true);
-      expect(`${t.width}x${t.height}`).toBe('640x360');
+      expect([t.profile, `${t.width}x${t.height}`]).toEqual(['sub', '320x180']);
     }
     // The decoder itself reports the size: what the video elements show.
-    expect(await page.$$eval('.tile video', (vs) => vs.map((v) => `${(v as HTMLVideoElement).videoWidth}x${(v as HTMLVideoElement).videoHeight}`))).toEqual(Array(4).fill('640x360'));
+    expect(await page.$$eval('.tile video', (vs) => vs.map((v) => `${(v as HTMLVideoElement).videoWidth}x${(v as HTMLVideoElement).videoHeight}`))).toEqual(Array(4).fill('320x180'));
     // Each tile names its camera and school, shows a clock and says it is live.
     for (const t of tiles) {
       const tile = page.locator(`.tile-body[data-camera="${t.cameraId}"]`);
@@ -72,15 +73,19 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
     await page.click('[data-grid="16"]');
     await waitForTiles(page, (ts) => ts.length === 16 && ts.every((t) => t.frames >= 5), 90_000, 'sixteen tiles playing');
     await expectAllMoving(page, 16);
-    expect(new Set((await tileStats(page)).map((t) => t.cameraId)).size).toBe(16);
+    const wall = await tileStats(page);
+    expect(new Set(wall.map((t) => t.cameraId)).size).toBe(16);
+    expect(new Set(wall.map((t) => `${t.profile} ${t.width}x${t.height}`))).toEqual(new Set(['sub 320x180']));
     await screenshot(page, 'wall-16');
 
     const first = (await tileStats(page))[0].cameraId;
     await page.dblclick('.tile[data-slot="0"]');
     await page.waitForSelector('.wall.single');
     const [big] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 5, 30_000, 'the single view playing');
+    // The single view switches to the camera's main stream: the decoded size changes.
     expect(big.cameraId).toBe(first);
-    expect(big.profile).toBe('main');
+    expect([big.profile, `${big.width}x${big.height}`]).toEqual(['main', '640x360']);
+    expect(await page.$eval('.tile.big video', (v) => `${(v as HTMLVideoElement).videoWidth}x${(v as HTMLVideoElement).videoHeight}`)).toBe('640x360');
     const box = await page.locator('.tile.big').boundingBox();
     expect(box!.width).toBeGreaterThan(1200);
     await page.keyboard.press('Escape');

@@ -5,7 +5,7 @@ import { median, signInPage, waitForTiles } from '../support/page-stats';
 describe('live page, end to end (simulator → gateways → centre → Chromium)', () => {
   const suite = stackForSuite({ cameras: 4, schools: 2, logs: 'ignore' });
 
-  it('shows an operator every camera playing at its real size, with a readable capture-time barcode under a second old', async () => {
+  it('shows an operator every camera playing on its sub stream at its real size, with a readable capture-time barcode under a second old', async () => {
     const page = await suite.browser.context.newPage();
     // `?diag=1`: the tiles read the capture-time barcode (only then).
     await signInPage(page, `${suite.stack.pageUrl}?diag=1#/live`, suite.stack.account('operator'));
@@ -18,14 +18,14 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     expect(tiles.map((t) => t.cameraId).sort()).toEqual(suite.stack.cameras.map((c) => c.centreId).sort());
     for (const t of tiles) {
       expect(t.state).toBe('playing');
-      expect(`${t.width}x${t.height}`).toBe('640x360');
+      expect(`${t.width}x${t.height}`).toBe('320x180'); // the grid's sub stream: half the 640×360 main
       const g2g = median(t.latencies);
       expect(g2g).toBeGreaterThan(0);
       expect(g2g).toBeLessThan(1000);
     }
     // The decoder itself reports the size: what the video element shows, not what the SDP claimed.
     const sizes = await page.$$eval('video', (vs) => vs.map((v) => `${(v).videoWidth}x${(v).videoHeight}`));
-    expect(sizes).toEqual(['640x360', '640x360', '640x360', '640x360']);
+    expect(sizes).toEqual(['320x180', '320x180', '320x180', '320x180']);
     // Each tile shows its own camera: the names drawn in the page match the simulator's.
     const labels = await page.$$eval('.tile-body', (ls) => ls.map((l) => `${l.getAttribute('data-camera')} ${l.querySelector('.cam-name')?.textContent} ${l.querySelector('.school-name')?.textContent}`));
     const schoolNames: Record<string, string> = { 'zs-karlovy-vary': 'ZŠ Karlovy Vary', 'zs-sokolov': 'ZŠ Sokolov', 'gym-cheb': 'Gymnázium Cheb', 'zs-marianske-lazne': 'ZŠ Mariánské Lázně' };

@@ -5,6 +5,9 @@ import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import { CameraFeed, ViewerPeer } from './camera-feed';
 import { AppError } from '../errors';
 
+/** Which of a camera's streams: its largest ONVIF profile or its smallest. */
+export type StreamProfileName = 'main' | 'sub';
+
 /** What the fan-out needs of the gateway link. */
 export interface GatewayLinkPort {
   send(gatewayId: string, msg: LinkMessage): boolean;
@@ -62,8 +65,9 @@ export class Fanout {
     return { feeds: this.entries.size, viewers };
   }
 
-  async watch(cameraId: string, gatewayId: string): Promise<ViewerLease> {
-    const entry = this.entryFor(cameraId, gatewayId);
+  /** A viewer of one of the camera's streams: `main` (default) or the lighter `sub` (grid tiles). Each is its own upstream. */
+  async watch(cameraId: string, gatewayId: string, profile: StreamProfileName = 'main'): Promise<ViewerLease> {
+    const entry = this.entryFor(cameraId, gatewayId, profile);
     clearTimeout(entry.linger);
     entry.linger = undefined;
     entry.pending++;
@@ -153,28 +157,29 @@ export class Fanout {
   }
 
   private entryByStream(streamId: string): FeedEntry | undefined {
-    const cameraId = this.byStream.get(streamId);
-    return cameraId === undefined ? undefined : this.entries.get(cameraId);
+    const key = this.byStream.get(streamId);
+    return key === undefined ? undefined : this.entries.get(key);
   }
 
-  private entryFor(cameraId: string, gatewayId: string): FeedEntry {
-    const existing = this.entries.get(cameraId);
+  private entryFor(cameraId: string, gatewayId: string, profile: StreamProfileName): FeedEntry {
+    const key = `${cameraId}#${profile}`;
+    const existing = this.entries.get(key);
     if (existing && !existing.feed.isClosed) return existing;
     const streamId = randomUUID();
     const feed = new CameraFeed(cameraId, gatewayId, streamId, this.opts.peer, this.log);
     const entry: FeedEntry = { feed, viewers: new Set(), pending: 0, linger: undefined, offerTimer: undefined };
-    if (!this.link.send(gatewayId, { type: 'stream.start', streamId, cameraId })) {
+    if (!this.link.send(gatewayId, { type: 'stream.start', streamId, cameraId, ...(profile === 'main' ? {} : { profile }) })) {
       throw new AppError('GATEWAY_OFFLINE', 'the school gateway of this camera is offline', 503);
     }
-    this.entries.set(cameraId, entry);
-    this.byStream.set(streamId, cameraId);
+    this.entries.set(key, entry);
+    this.byStream.set(streamId, key);
     entry.offerTimer = setTimeout(() => feed.close('gateway did not offer the stream in time'), this.offerTimeout);
     feed.once('close', (reason) => {
       clearTimeout(entry.linger);
       clearTimeout(entry.offerTimer);
       for (const v of entry.viewers) v.close();
       entry.viewers.clear();
-      this.entries.delete(cameraId);
+      this.entries.delete(key);
       this.byStream.delete(streamId);
       if (reason !== 'gateway offline' && !reason.startsWith('gateway:')) {
         this.link.send(gatewayId, { type: 'stream.stop', streamId, reason: linkReason(reason) });

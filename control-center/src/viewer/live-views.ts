@@ -5,11 +5,11 @@ import type { Role } from '../access/principal';
 import { type EndCause, type ViewSelector, describeCause } from '../access/revocation';
 import type { AuditInput } from '../audit/audit-log';
 import { AppError } from '../errors';
-import type { ViewerLease } from '../fanout/fanout';
+import type { StreamProfileName, ViewerLease } from '../fanout/fanout';
 
 /** What live views need of the fan-out (the `Fanout` class satisfies it; tests pass a fake). */
 export interface WatchPort {
-  watch(cameraId: string, gatewayId: string): Promise<ViewerLease>;
+  watch(cameraId: string, gatewayId: string, profile?: StreamProfileName): Promise<ViewerLease>;
 }
 
 /** What live views need of the audit log. `append` throws when the entry cannot be written. */
@@ -127,7 +127,7 @@ export class LiveViews {
   ) {}
 
   /** Starts a view the policy has allowed. Throws TOO_MANY_VIEWERS, AUDIT_UNAVAILABLE, or the fan-out's error. */
-  async open(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis): Promise<LiveView> {
+  async open(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, profile: StreamProfileName = 'main'): Promise<LiveView> {
     if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
     if (this.views.size + this.pending.size >= this.limits.total) {
       throw new AppError('TOO_MANY_VIEWERS', 'the centre is serving as many live views as it may', 429);
@@ -138,11 +138,11 @@ export class LiveViews {
     const start: PendingStart = { owner, camera, basis, cancelled: undefined };
     // Fail closed: no record, no view. Written before any media moves.
     const viewId = randomUUID();
-    this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis }));
+    this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis, profile }));
     this.pending.add(start);
     let lease: ViewerLease;
     try {
-      lease = await this.fanout.watch(camera.id, camera.gatewayId);
+      lease = await this.fanout.watch(camera.id, camera.gatewayId, profile);
     } catch (err) {
       this.pending.delete(start);
       this.audit.record(this.entry('view.stop', 'failed', owner, camera, { viewId, durationMs: 0, cause: 'start_failed', error: (err as Error).message.slice(0, 200) }));

@@ -14,7 +14,16 @@ const Tile = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]
 const CameraId = Type.String({ minLength: 1, maxLength: 300 });
 
 export const ViewerRequest = Type.Union([
-  Type.Object({ type: Type.Literal('watch'), tile: Tile, cameraId: CameraId }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal('watch'),
+      tile: Tile,
+      cameraId: CameraId,
+      /** `sub`: the camera's light stream (grid tiles); `main` (default): its full stream (a single large view). */
+      profile: Type.Optional(Type.Union([Type.Literal('main'), Type.Literal('sub')])),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('answer'), tile: Tile, sdp: Type.String({ minLength: 1, maxLength: 64 * 1024 }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('unwatch'), tile: Tile }, { additionalProperties: false }),
 ]);

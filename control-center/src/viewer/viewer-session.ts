@@ -159,7 +159,7 @@ export class ViewerSession {
   private async handle(req: ViewerRequest, principal: Principal): Promise<void> {
     switch (req.type) {
       case 'watch':
-        return this.watch(req.tile, req.cameraId, principal);
+        return this.watch(req.tile, req.cameraId, principal, req.profile);
       case 'answer': {
         const entry = this.tiles.get(req.tile);
         if (!entry || entry.state !== 'offered') throw new AppError('NO_OFFER', 'no offer pending for this tile', 409);
@@ -183,7 +183,7 @@ export class ViewerSession {
     }
   }
 
-  private async watch(tile: string, cameraId: string, principal: Principal): Promise<void> {
+  private async watch(tile: string, cameraId: string, principal: Principal, profile?: 'main' | 'sub'): Promise<void> {
     // A running view this tile replaces frees its slot; one still starting holds it until it settles.
     const current = this.tiles.get(tile);
     const freed = current && current.state !== 'starting' ? 1 : 0;
@@ -209,6 +209,7 @@ export class ViewerSession {
         { userId: principal.userId, sessionId: principal.sessionId, username: principal.username, role: principal.role, orgId: principal.orgId, address: this.address },
         { id: camera.id, gatewayId: camera.gatewayId, schoolId: camera.schoolId },
         decision.basis,
+        profile,
       );
     } catch (err) {
       if (this.tiles.get(tile) === entry) this.tiles.delete(tile);

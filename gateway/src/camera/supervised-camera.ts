@@ -40,6 +40,8 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
   readonly camera: Camera;
   private readonly watcher: CameraEventWatcher | undefined;
   private readonly presence: Presence;
+  /** The camera's other ONVIF profile (main ↔ sub), opened when a viewer asks for it. */
+  private other: Camera | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private offlineReason: string | undefined;
   private closed = false;
@@ -122,13 +124,26 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
     return h;
   }
 
+  /**
+   * The stream of a profile: `main` (the largest) or `sub` (the smallest) of an ONVIF camera — the
+   * dashboard's grid asks for the sub stream, a single large view for the main one. The configured
+   * profile is {@link camera} (its health is the camera's); the other is pulled on its own, on
+   * demand, with the same linger. A plain RTSP camera has one stream, whatever is asked.
+   */
+  streamFor(profile: 'main' | 'sub' | undefined): Camera {
+    const configured = this.config.onvif?.profile ?? 'main';
+    if (!profile || profile === configured || !this.config.onvif || this.closed) return this.camera;
+    this.other ??= new Camera({ ...this.config, onvif: { ...this.config.onvif, profile } }, this.deps.sourceFactory, { ...this.deps.camera, probe: undefined }, this.log.child({ profile }));
+    return this.other;
+  }
+
   /** Idempotent: stream, event pull, probes; nothing is emitted once it starts. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.probeTimer);
     this.presence.close();
-    await Promise.all([this.camera.close(), this.watcher?.close()]);
+    await Promise.all([this.camera.close(), this.other?.close(), this.watcher?.close()]);
     this.removeAllListeners();
   }
 

@@ -35,7 +35,7 @@ export class WebRtcTransport implements TileTransport {
       event: (ev) => this.onEvent(ev),
       down: () => this.fail('the connection to the centre dropped', true, false),
     });
-    if (!this.ctx.socket.send({ type: 'watch', tile: this.handle, cameraId: this.ctx.cameraId })) {
+    if (!this.ctx.socket.send({ type: 'watch', tile: this.handle, cameraId: this.ctx.cameraId, profile: this.ctx.profile })) {
       this.fail('not connected to the centre', true, false);
     }
   }

@@ -32,7 +32,7 @@ describe('database migrations', () => {
 
     const db = openDatabase(file);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(new OrgStore(db).get('zs-sokolov')).toEqual({ id: 'zs-sokolov', kind: 'school', name: 'zs-sokolov', parentId: null });
+    expect(new OrgStore(db).get('zs-sokolov')).toEqual({ id: 'zs-sokolov', kind: 'school', name: 'zs-sokolov', parentId: null, lat: null, lon: null });
     const gateways = new GatewayStore(db);
     expect(gateways.get('gw-sokolov')).toMatchObject({ schoolId: 'zs-sokolov', enrolledAt: 1000, revokedAt: null, lastSeenAt: 2000 });
     expect(await verifySecret('the-old-bootstrap-secret', gateways.secretHashFor('gw-sokolov')!)).toBe(true);

@@ -44,7 +44,7 @@ function sourceFiles(dir: string): string[] {
     if (entry === 'node_modules' || entry.startsWith('.')) continue;
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|tsx|mts|cts)$/.test(entry) && !entry.endsWith('.d.ts')) out.push(path);
+    else if (/\.(ts|tsx|mts|cts|mjs)$/.test(entry) && !entry.endsWith('.d.ts')) out.push(path);
   }
   return out;
 }

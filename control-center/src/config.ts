@@ -21,6 +21,10 @@ export const CenterConfig = Type.Object(
     tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     loopbackOnly: Type.Boolean({ default: false }),
     upstreamLingerMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
+    /** Fan-out worker threads (each carries the feeds of some cameras). Default: one per core. */
+    fanoutShards: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    /** Fan-out shards log event-loop delay, GC pauses, CPU and counters every 5 s. */
+    fanoutTrace: Type.Boolean({ default: false }),
     logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
     session: Type.Object(
       {
@@ -102,6 +106,7 @@ const DEFAULTS = {
   dataDir: 'data',
   loopbackOnly: false,
   upstreamLingerMs: 5000,
+  fanoutTrace: false,
   logLevel: 'info',
   session: { idleMinutes: 30, absoluteMinutes: 12 * 60 },
   login: { maxFailuresPerUser: 5, lockMinutes: 15, windowMinutes: 15, maxFailuresPerAddress: 20 },
@@ -138,9 +143,9 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
 
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
- * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`, `SCHOOLCAM_WEB_DEV=1`) → validate →
- * freeze. The only module of the centre that reads `process.env`. Throws
- * `CenterConfigError('<path> <message>')`.
+ * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`,
+ * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_WEB_DEV`) → validate → freeze. The only module of the
+ * centre that reads `process.env`. Throws `CenterConfigError('<path> <message>')`.
  */
 export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<CenterConfig> {
   let fromFile: Record<string, unknown> = {};
@@ -158,6 +163,7 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (env.SCHOOLCAM_CENTER_PORT) cfg.port = Number(env.SCHOOLCAM_CENTER_PORT);
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
   if (env.SCHOOLCAM_DATA_DIR) cfg.dataDir = env.SCHOOLCAM_DATA_DIR;
+  if (env.SCHOOLCAM_FANOUT_TRACE) cfg.fanoutTrace = env.SCHOOLCAM_FANOUT_TRACE === '1' || env.SCHOOLCAM_FANOUT_TRACE === 'true';
   if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
   if (env.SCHOOLCAM_WEB_DEV) cfg.web = { ...(cfg.web as object | undefined), dev: env.SCHOOLCAM_WEB_DEV === '1' || env.SCHOOLCAM_WEB_DEV === 'true' };
   return resolveCenterConfig(cfg);

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'TOO_MANY_VIEWERS'
   | 'NO_OFFER'
   | 'ANSWER_TIMEOUT'
+  /** The fan-out shard carrying the stream restarted (or is restarting): watch again. */
+  | 'FANOUT_RESTARTED'
   | 'INTERNAL';
 
 /** Typed errors of the control centre; mapped to HTTP statuses once, in the fastify error handler. */

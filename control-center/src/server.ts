@@ -12,7 +12,7 @@ import { LoginGuard } from './auth/login-guard';
 import { SessionService } from './auth/session-service';
 import { cameraRoutes } from './cameras/camera-routes';
 import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from './config';
-import { Fanout } from './fanout/fanout';
+import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
 import { gatewayRoutes } from './gateways/gateway-routes';
 import { healthRoutes } from './health/health-routes';
@@ -44,6 +44,8 @@ import { webRoutes } from './web/web-routes';
 export const CENTRE_VERSION = '0.2.0';
 
 export interface ControlCenterOptions {
+  /** Fan-out tuning and test hooks (see `FanoutOptions`); shard count and trace are config. */
+  fanout?: Omit<FanoutOptions, 'peer' | 'upstreamLingerMs' | 'shards' | 'trace'>;
   logger?: Logger;
 }
 
@@ -69,7 +71,8 @@ export class ControlCenter {
     readonly liveViews: LiveViews,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
-    private readonly fanout: Fanout,
+    /** The fan-out (diagnostics and tests: its shards' counters, placement, test hooks). */
+    readonly fanout: Fanout,
     private readonly hub: ViewerHub,
     private readonly sessionSweep: NodeJS.Timeout,
     private readonly metricsApp: FastifyInstance | undefined,
@@ -84,11 +87,13 @@ export class ControlCenter {
     const db = openDatabase(join(config.dataDir, 'centre.sqlite'));
     const opened: Opened = {};
     try {
-      return await ControlCenter.start(config, log, tls, db, opened);
+      return await ControlCenter.start(config, opts, log, tls, db, opened);
     } catch (err) {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
       opened.hub?.close();
       opened.link?.close();
+      opened.fanout?.close();
+      await opened.fanout?.done;
       clearInterval(opened.sweep);
       await opened.app?.close().catch(() => undefined);
       await opened.metricsApp?.close().catch(() => undefined);
@@ -99,6 +104,7 @@ export class ControlCenter {
 
   private static async start(
     config: Readonly<CenterConfig>,
+    opts: ControlCenterOptions,
     log: Logger,
     tls: { cert: Buffer; key: Buffer } | undefined,
     db: Db,
@@ -117,7 +123,12 @@ export class ControlCenter {
       onDropped: () => metrics.linkMessagesDropped.inc(),
     });
     opened.link = link;
-    const fanout = new Fanout(link, { peer: { loopbackOnly: config.loopbackOnly }, upstreamLingerMs: config.upstreamLingerMs }, log.child({ module: 'centre:fanout' }));
+    const fanout = new Fanout(
+      link,
+      { ...opts.fanout, peer: { loopbackOnly: config.loopbackOnly }, upstreamLingerMs: config.upstreamLingerMs, shards: config.fanoutShards, trace: config.fanoutTrace },
+      log.child({ module: 'centre:fanout' }),
+    );
+    opened.fanout = fanout;
     link.on('offer', (gw, stream, sdp) => void fanout.onOffer(gw, stream, sdp));
     link.on('streamEnded', (gw, stream, reason) => fanout.onStreamEnded(gw, stream, reason));
     link.on('gatewayGone', (gw) => fanout.onGatewayGone(gw));
@@ -227,6 +238,7 @@ export class ControlCenter {
     this.liveViews.close();
     this.fanout.close();
     this.link.close();
+    await this.fanout.done;
     await this.app.close();
     await this.metricsApp?.close();
     this.db.close();
@@ -235,6 +247,7 @@ export class ControlCenter {
 
 interface Opened {
   link?: GatewayLinkServer;
+  fanout?: Fanout;
   hub?: ViewerHub;
   app?: FastifyInstance;
   metricsApp?: FastifyInstance;

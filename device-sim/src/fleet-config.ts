@@ -11,8 +11,8 @@ const StreamSettings = {
   height: Type.Optional(Type.Integer({ minimum: 32, maximum: 2160, multipleOf: 2 })),
   fps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
   gopSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
-  /** Main stream bitrate to spend, kbit/s: a busy scene (default: a still one). */
-  bitrateKbps: Type.Optional(Type.Number({ minimum: 50, maximum: 50_000 })),
+  /** Average bitrate of the main profile, kbit/s (0: the bare picture). */
+  bitrateKbps: Type.Optional(Type.Number({ minimum: 0, maximum: 50_000 })),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   ptz: Type.Optional(Type.Boolean()),
@@ -68,7 +68,7 @@ export interface CameraSpec {
   height: number;
   fps: number;
   gopSeconds: number;
-  bitrateKbps?: number;
+  bitrateKbps: number;
   username: string;
   password: string | undefined;
   ptz: boolean;
@@ -80,7 +80,7 @@ export interface FleetSpec {
 }
 
 const checker = TypeCompiler.Compile(FleetFile);
-const BASE: { width: number; height: number; fps: number; gopSeconds: number; bitrateKbps?: number; username: string } = { width: 640, height: 360, fps: 15, gopSeconds: 2, username: 'admin' };
+const BASE = { width: 640, height: 360, fps: 15, gopSeconds: 2, bitrateKbps: 0, username: 'admin' };
 
 /** Schools of the reference region (Karlovarský kraj), for `--cameras N`. */
 export const REFERENCE_SCHOOLS = [
@@ -118,7 +118,7 @@ export function resolveFleet(raw: unknown, overrides: Partial<typeof BASE> = {})
         height: cam.height,
         fps: cam.fps,
         gopSeconds: cam.gopSeconds,
-        ...(cam.bitrateKbps === undefined ? {} : { bitrateKbps: cam.bitrateKbps }),
+        bitrateKbps: cam.bitrateKbps,
         username: cam.username,
         password: cam.password,
         ptz: cam.ptz ?? false,

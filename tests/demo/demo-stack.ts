@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SimCameraInfo } from '../../device-sim/src/camera/sim-camera';
+import type { CenterConfigInput } from '../../control-center/src/config';
 import { CentreClient } from '../../control-center/test/support/api-client';
 import { type Account, ROOT, createAndEnrolGateway, seedCentre } from '../support/centre-bootstrap';
 
@@ -21,12 +22,23 @@ export interface StackOptions {
   logs?: 'inherit' | 'ignore';
   fps?: number;
   gopSeconds?: number;
+  /** Average bitrate of each camera's main profile, kbit/s. */
+  bitrateKbps?: number;
   width?: number;
   height?: number;
   /** Gateway pull linger, ms. */
   lingerMs?: number;
   /** Centre upstream linger, ms. */
   upstreamLingerMs?: number;
+  /**
+   * Checkout to run the simulator, centre and gateways from (default: this one), e.g. to measure
+   * a baseline. Its centre database and enrolment must match this checkout's (seeded from here).
+   */
+  root?: string;
+  /** Extra Node.js flags for the centre's process (e.g. `--cpu-prof`). */
+  centreNodeArgs?: string[];
+  /** Centre settings on top of the stack's (e.g. `limits` for a load test). */
+  centre?: CenterConfigInput;
 }
 
 export interface SimCameraJson extends SimCameraInfo {
@@ -69,8 +81,8 @@ export interface Stack {
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const children: ChildProcess[] = [];
   const stdio = opts.logs ?? 'inherit';
-  const run = (args: string[], stdout: 'pipe' | 'ignore' = 'pipe'): ChildProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', stdout, stdio] });
+  const run = (args: string[], stdout: 'pipe' | 'ignore' = 'pipe', nodeArgs: string[] = []): ChildProcess => {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: opts.root ?? ROOT, stdio: ['ignore', stdout, stdio] });
     children.push(child);
     return child;
   };
@@ -83,6 +95,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', '--cameras', String(opts.cameras ?? 8), '--schools', String(schools)];
     if (opts.fps) simArgs.push('--fps', String(opts.fps));
     if (opts.gopSeconds) simArgs.push('--gop', String(opts.gopSeconds));
+    if (opts.bitrateKbps) simArgs.push('--bitrate', String(opts.bitrateKbps));
     if (opts.width) simArgs.push('--width', String(opts.width));
     if (opts.height) simArgs.push('--height', String(opts.height));
     const sim = run(simArgs);
@@ -102,14 +115,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           loopbackOnly: true,
           logLevel: process.env.SCHOOLCAM_LOG_LEVEL ?? 'info',
           upstreamLingerMs: opts.upstreamLingerMs ?? 5000,
-          metrics: { token: metricsToken },
+          ...opts.centre,
+          metrics: { ...opts.centre?.metrics, token: metricsToken },
         },
         null,
         2,
       ),
       { mode: 0o600 },
     );
-    const centre = run(['control-center/src/cli.ts', '--json', '--config', centreConfig]);
+    const centre = run(['control-center/src/cli.ts', '--json', '--config', centreConfig], 'pipe', opts.centreNodeArgs);
     const [simInfo, centreInfo] = (await Promise.all([firstJsonLine(sim, 'simulator'), firstJsonLine(centre, 'control centre')])) as [
       { cameras: SimCameraInfo[] },
       { url: string },

@@ -52,6 +52,14 @@ describe('viewers joining and leaving', () => {
     }
 
     await until(idle, 10_000, 'every feed, uplink, RTSP session and viewer to be released');
+    // The fan-out's shards (worker threads) hold the peers: they must be empty too, sockets closed.
+    let shards = await stack.centre.fanout.shardStats();
+    const shardDeadline = Date.now() + 10_000;
+    while (shards.some((s) => s.feeds + s.viewers + (s.resources.UDPWRAP ?? 0) > 0) && Date.now() < shardDeadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      shards = await stack.centre.fanout.shardStats();
+    }
+    expect(shards.map((s) => ({ feeds: s.feeds, viewers: s.viewers, udpSockets: s.resources.UDPWRAP ?? 0 }))).toEqual(shards.map(() => ({ feeds: 0, viewers: 0, udpSockets: 0 })));
     // The browser's idle keep-alive HTTP connections are not ours to count: close it, then
     // sockets and timers settle back to where they were (werift closes UDP sockets asynchronously).
     await browser.close();

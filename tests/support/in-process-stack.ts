@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Fleet } from '../../device-sim/src/fleet';
 import { generatedFleet } from '../../device-sim/src/fleet-config';
-import { ControlCenter } from '../../control-center/src/server';
+import { ControlCenter, type ControlCenterOptions } from '../../control-center/src/server';
 import type { CenterConfigInput } from '../../control-center/src/config';
 import { Gateway } from '../../gateway/src/gateway';
 import { type CameraConfig, loadGatewayConfig, resolveGatewayConfig } from '../../gateway/src/config';
@@ -29,10 +29,20 @@ export interface InProcessStack {
  * look at their counters and at the process's open handles. `extraCameras` adds cameras that
  * are not in the simulator (broken ones, say).
  */
-export async function startInProcessStack(opts: { cameras: number; extraCameras?: CameraConfig[]; lingerMs?: number; centre?: CenterConfigInput }): Promise<InProcessStack> {
+export async function startInProcessStack(opts: {
+  cameras: number;
+  extraCameras?: CameraConfig[];
+  lingerMs?: number;
+  /** Centre settings (e.g. `fanoutShards`). */
+  centre?: CenterConfigInput;
+  /** Fan-out tuning and test hooks of the centre. */
+  fanout?: ControlCenterOptions['fanout'];
+  /** Simulated cameras' GOP, s. */
+  gopSeconds?: number;
+}): Promise<InProcessStack> {
   const logger = pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' });
   const dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-inproc-'));
-  const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1), discoveryInterface: 'none', logger });
+  const fleet = await Fleet.create({ spec: generatedFleet(opts.cameras, 1, opts.gopSeconds ? { gopSeconds: opts.gopSeconds } : {}), discoveryInterface: 'none', logger });
   const sims = fleet.info().cameras;
   const school = sims[0].school;
   const accounts = {
@@ -41,7 +51,7 @@ export async function startInProcessStack(opts: { cameras: number; extraCameras?
     it: { role: 'school_it', username: 'it-school', password: 'school-it-password-1', org: school },
   } satisfies Record<string, Account>;
   await seedCentre(dataDir, Object.values(accounts));
-  const centre = await ControlCenter.create({ dataDir, port: 0, loopbackOnly: true, upstreamLingerMs: opts.lingerMs ?? 200, ...opts.centre }, { logger });
+  const centre = await ControlCenter.create({ dataDir, port: 0, loopbackOnly: true, upstreamLingerMs: opts.lingerMs ?? 200, ...opts.centre }, { logger, fanout: opts.fanout });
   const admin = await CentreClient.signIn(centre.url, accounts.admin.username, accounts.admin.password);
   const configFile = join(dataDir, 'gateway.yaml');
   const { gatewayId } = await createAndEnrolGateway(admin, { id: 'gw-test', schoolId: school, name: 'Test gateway', configFile });

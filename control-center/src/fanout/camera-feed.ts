@@ -1,91 +1,165 @@
-import { EventEmitter } from 'node:events';
-import { MediaStreamTrack, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
-import { createPeer, gatheringComplete, localSdp, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
+import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
-
-/** A viewer whose connection is not up this long after its answer is closed. */
-const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
+import { payloadStartsKeyframe } from '@schoolcam/protocol/h264/depacketizer';
+import type { RtpPacket } from '@schoolcam/protocol/rtp/rtp-packet';
+import { VideoRecvPeer, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
+import { type FeedPacket, type GopCacheLimits, PacketGopCache } from './feed-packet';
+import type { FanoutViewer } from './fanout-viewer';
+import type { RelayBatch, RelayUpstreamMessage } from './shard-messages';
 
 /** Minimum gap between key-frame requests sent upstream for one camera. */
 const PLI_INTERVAL_MS = 300;
+/** The upstream socket holds a few key frames' worth while the shard is busy sending. */
+const UPSTREAM_RECEIVE_BUFFER = 1024 * 1024;
+/**
+ * A packet this much later than the stream's timing says (measured against the earliest
+ * arrival seen) means the shard is behind — starved of CPU for long, reading old packets from
+ * its socket. Sending them would only make every viewer's picture that old: the feed skips to
+ * the next key frame instead, and asks for one. Shorter stalls (a thread descheduled for a few
+ * hundred ms on a busy host) are caught up on.
+ */
+const MAX_LATENESS_MS = 1500;
+/** The timing baseline is refreshed this often (camera clocks drift). */
+const BASELINE_MS = 30_000;
+/**
+ * Later than this is no backlog (the 1 MiB socket buffer holds ~3 s of a 2.5 Mbit/s stream)
+ * but a jump of the camera's timestamps (a camera restarted under the gateway): a new baseline.
+ */
+const DISCONTINUITY_MS = 5000;
 
-export interface FeedEvents {
-  close: [reason: string];
+export interface FeedOptions {
+  peer: PeerOptions;
+  gopCache?: GopCacheLimits;
+  /** A cached GOP larger than this is not replayed to a new viewer (it asks for a key frame instead). Default 3 MiB. */
+  maxReplayBytes?: number;
+}
+
+/** Counters of a shard's feeds. */
+export interface FeedCounters {
+  packetsIn: number;
+  /** Times a feed fell behind and skipped to a key frame. */
+  skips: number;
+  keyframeRequests: number;
+  gopReplays: number;
 }
 
 /**
- * One camera's live video in the centre: exactly one upstream WebRTC peer from the
- * school gateway, whatever the number of viewers, and one werift peer per viewer.
- * Each viewer has its own track, and each gets the RTP as a buffer it deserializes for
- * itself: werift's sender rewrites SSRC, sequence and timestamp of the packet object in
- * place and keeps that object for NACK retransmission, so one object shared by several
- * viewers would be resent to one viewer with another's SSRC.
+ * One camera's live video on a shard: exactly one source — the upstream WebRTC peer from
+ * the school gateway, or, for a hot camera split over shards, the relay from the shard that
+ * owns the upstream — and the viewers of this shard.
+ *
+ * Each upstream packet is turned into a {@link FeedPacket} once. Packets that arrive in the
+ * same turn of the event loop are sent as a batch: viewer by viewer (starting with a
+ * different viewer each time, so none is always last), every packet of the batch in turn.
  */
-export class CameraFeed extends EventEmitter<FeedEvents> {
-  private readonly sinks = new Set<MediaStreamTrack>();
-  private upstream: RTCPeerConnection | undefined;
-  private upstreamSsrc: number | undefined;
-  private upstreamRecv: RTCRtpTransceiver | undefined;
+export class CameraFeed {
+  private upstream: VideoRecvPeer | undefined;
+  private readonly viewers = new Set<FanoutViewer>();
+  private readonly relays = new Set<MessagePort>();
+  private readonly cache: PacketGopCache;
+  private pending: FeedPacket[] = [];
+  private flushScheduled = false;
+  private nextIndex = 0;
+  private lastTimestamp = -1;
+  private lastMarker = true;
+  private rotate = 0;
   private lastPli = 0;
   private pliTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** RTP packets relayed from the upstream. */
-  packetsIn = 0;
+  /** Arrival time and RTP timestamp of the packet that arrived earliest relative to its timestamp. */
+  private base: { at: number; ts: number } | undefined;
+  private behind = false;
+  private upstreamClosed: Promise<void> = Promise.resolve();
+  private readonly maxReplayBytes: number;
 
   constructor(
-    readonly cameraId: string,
-    readonly gatewayId: string,
     readonly streamId: string,
-    private readonly peerOpts: PeerOptions,
+    readonly cameraId: string,
+    private readonly opts: FeedOptions,
+    private readonly counters: FeedCounters,
     private readonly log: Logger,
+    /** Called once when the feed ends by itself (upstream failed, relay gone). */
+    private readonly onEnd: (reason: string) => void,
+    /** For a mirror: the port to the owner's relay. */
+    private readonly mirrorOf?: MessagePort,
   ) {
-    super();
+    this.cache = new PacketGopCache(opts.gopCache);
+    this.maxReplayBytes = opts.maxReplayBytes ?? 3 * 1024 * 1024;
+    if (mirrorOf) {
+      mirrorOf.on('message', (batch: RelayBatch) => this.onRelay(batch));
+      mirrorOf.on('close', () => this.end('the shard carrying the upstream went away'));
+    }
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** A viewer's track, fed every RTP packet from now on. */
-  addSink(track: MediaStreamTrack): void {
-    this.sinks.add(track);
-  }
-
-  removeSink(track: MediaStreamTrack): void {
-    this.sinks.delete(track);
+  get viewerCount(): number {
+    return this.viewers.size;
   }
 
   /** Answers the gateway's offer; returns the answer SDP. */
   async acceptOffer(offerSdp: string): Promise<string> {
     if (this.closed) throw new Error('feed closed');
-    if (this.upstream) throw new Error('feed already has an upstream');
-    const pc = createPeer(this.peerOpts);
-    this.upstream = pc;
-    pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => {
-        this.upstreamSsrc = rtp.header.ssrc;
-        if (this.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
-        if (this.sinks.size === 0) return;
-        const buf = rtp.serialize();
-        for (const sink of this.sinks) sink.writeRtp(buf);
-      });
+    if (this.upstream || this.mirrorOf) throw new Error('feed already has a source');
+    const { peer, answer } = await VideoRecvPeer.answer(offerSdp, this.opts.peer);
+    if (this.closed) {
+      void peer.close();
+      throw new Error('feed closed');
+    }
+    this.upstream = peer;
+    peer.onRtp((rtp) => this.onUpstream(rtp));
+    peer.onState((state) => {
+      if (state === 'connected') {
+        peer.enlargeReceiveBuffer(UPSTREAM_RECEIVE_BUFFER);
+        this.log.info({ camera: this.cameraId }, 'upstream connected');
+      }
+      if (state === 'failed' || state === 'closed') this.end(`upstream ${state}`);
     });
-    pc.connectionStateChange.subscribe((state) => {
-      this.log.debug({ camera: this.cameraId, state }, 'upstream peer state');
-      if (state === 'connected') this.log.info({ camera: this.cameraId }, 'upstream connected');
-      if (state === 'failed' || state === 'closed') this.close(`upstream ${state}`);
+    return answer;
+  }
+
+  /** Packets from now on also go to another shard's mirror of this feed. */
+  addRelay(port: MessagePort): void {
+    if (this.closed) {
+      port.close();
+      return;
+    }
+    this.relays.add(port);
+    port.on('message', (msg: RelayUpstreamMessage) => {
+      if (msg.type === 'keyframe') this.requestKeyframe();
     });
-    await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
-    this.upstreamRecv = pc.getTransceivers()[0];
-    await pc.setLocalDescription(await pc.createAnswer());
-    await gatheringComplete(pc);
-    return localSdp(pc, this.peerOpts);
+    port.on('close', () => this.relays.delete(port));
   }
 
   /**
-   * Asks the camera for a key frame (RTCP PLI upstream; the gateway turns it into
-   * ONVIF SetSynchronizationPoint). Bursts of requests — Chromium sends several PLIs
-   * while a new viewer starts — are coalesced.
+   * A viewer whose peer just connected: it starts with the cached GOP (re-stamped, to it
+   * alone) when there is one, so it decodes at once; otherwise it joins live and the camera
+   * is asked for a key frame.
+   */
+  startViewer(viewer: FanoutViewer): void {
+    if (this.closed) return;
+    viewer.open();
+    this.viewers.add(viewer);
+    const gop = this.cache.packets;
+    if (gop.length > 0 && this.cache.size <= this.maxReplayBytes) {
+      this.replay(viewer, gop);
+      this.counters.gopReplays++;
+    } else {
+      viewer.nextIndex = this.nextIndex;
+      this.requestKeyframe();
+    }
+  }
+
+  removeViewer(viewer: FanoutViewer): void {
+    this.viewers.delete(viewer);
+  }
+
+  /**
+   * Asks the camera for a key frame (RTCP PLI upstream; the gateway turns it into ONVIF
+   * SetSynchronizationPoint). Bursts of requests — several viewers losing the same packet,
+   * Chromium sending PLIs while it starts — become one request every {@link PLI_INTERVAL_MS}.
    */
   requestKeyframe(): void {
     if (this.closed || this.pliTimer) return;
@@ -93,80 +167,143 @@ export class CameraFeed extends EventEmitter<FeedEvents> {
     this.pliTimer = setTimeout(() => {
       this.pliTimer = undefined;
       this.lastPli = Date.now();
-      const receiver = this.upstreamRecv?.receiver;
-      if (receiver && this.upstreamSsrc !== undefined) {
-        receiver.sendRtcpPLI(this.upstreamSsrc).catch((err: Error) => this.log.debug({ err }, 'PLI upstream failed'));
+      this.counters.keyframeRequests++;
+      if (this.mirrorOf) {
+        this.mirrorOf.postMessage({ type: 'keyframe' } satisfies RelayUpstreamMessage);
+        return;
       }
+      this.upstream?.requestKeyframe().catch((err: Error) => this.log.debug({ err }, 'PLI upstream failed'));
     }, wait);
   }
 
-  /** Idempotent. Closes the upstream peer; viewers are closed by their owner on `close`. */
-  close(reason: string): void {
-    if (this.closed) return;
+  /** Idempotent. Closes the source and the relays (the shard closes the viewers); settles when the upstream's sockets are closed. */
+  close(reason: string): Promise<void> {
+    if (this.closed) return this.upstreamClosed;
     this.closed = true;
     clearTimeout(this.pliTimer);
     this.pliTimer = undefined;
-    const pc = this.upstream;
+    this.upstreamClosed = this.upstream?.close() ?? Promise.resolve();
     this.upstream = undefined;
-    pc?.close().catch(() => undefined);
-    this.sinks.clear();
+    this.mirrorOf?.close();
+    for (const port of this.relays) port.close();
+    this.relays.clear();
+    this.viewers.clear();
+    this.cache.clear();
+    this.pending = [];
     this.log.info({ camera: this.cameraId, reason }, 'feed closed');
-    this.emit('close', reason);
+    return this.upstreamClosed;
   }
-}
 
-/** A viewer's werift peer that sends one feed's video. */
-export class ViewerPeer {
-  private closed = false;
-  private readonly track = new MediaStreamTrack({ kind: 'video' });
-  /** Called once if the viewer's connection fails (ICE or DTLS): nobody would ever close it otherwise. */
-  onFailed: (() => void) | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
+  private end(reason: string): void {
+    if (this.closed) return;
+    void this.close(reason);
+    this.onEnd(reason);
+  }
 
-  private constructor(
-    readonly pc: RTCPeerConnection,
-    private readonly feed: CameraFeed,
-  ) {}
+  private onUpstream(rtp: RtpPacket): void {
+    this.push(rtp.payload, rtp.timestamp, rtp.marker);
+  }
 
-  /** Creates the peer and its offer (the centre offers, the browser answers). */
-  static async create(feed: CameraFeed, peerOpts: PeerOptions, log: Logger): Promise<{ viewer: ViewerPeer; offer: string }> {
-    const pc = createPeer(peerOpts);
-    const viewer = new ViewerPeer(pc, feed);
-    try {
-      feed.addSink(viewer.track);
-      const transceiver = pc.addTransceiver(viewer.track, { direction: 'sendonly' });
-      transceiver.sender.onPictureLossIndication.subscribe(() => feed.requestKeyframe());
-      pc.connectionStateChange.subscribe((state) => {
-        log.debug({ camera: feed.cameraId, state }, 'viewer peer state');
-        // The first frame a new viewer can decode is a key frame: ask for one the
-        // moment its transport is up instead of waiting for the camera's next GOP.
-        if (state === 'connected') feed.requestKeyframe();
-        if (state === 'failed') viewer.onFailed?.();
-      });
-      await pc.setLocalDescription(await pc.createOffer());
-      await gatheringComplete(pc);
-      return { viewer, offer: localSdp(pc, peerOpts) };
-    } catch (err) {
-      viewer.close();
-      throw err;
+  private onRelay(batch: RelayBatch): void {
+    let at = 0;
+    for (let i = 0; i < batch.meta.length; i += 3) {
+      const len = batch.meta[i];
+      const payload = Buffer.from(batch.data.buffer, batch.data.byteOffset + at, len);
+      at += len;
+      this.push(payload, batch.meta[i + 1], (batch.meta[i + 2] & 1) !== 0);
     }
   }
 
-  async accept(answerSdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
-    // werift can stay in 'checking' for good when no candidate pair ever answers: a viewer not
-    // connected in time counts as failed too.
-    this.connectTimer = setTimeout(() => {
-      if (!this.closed && this.pc.connectionState !== 'connected') this.onFailed?.();
-    }, VIEWER_CONNECT_TIMEOUT_MS);
+  private push(payload: Buffer, timestamp: number, marker: boolean): void {
+    if (this.closed || payload.length === 0) return;
+    // An access unit starts after a marker or where the timestamp changes (cameras that never mark).
+    const auStart = this.lastMarker || timestamp !== this.lastTimestamp;
+    const p: FeedPacket = { index: this.nextIndex++, payload, timestamp, marker, keyframeStart: auStart && payloadStartsKeyframe(payload) };
+    this.lastMarker = marker;
+    this.lastTimestamp = timestamp;
+    if (this.counters.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
+    if (this.late(timestamp, p.keyframeStart)) return;
+    this.cache.push(p);
+    this.pending.push(p);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.connectTimer);
-    this.feed.removeSink(this.track);
-    this.track.stop();
-    this.pc.close().catch(() => undefined);
+  /** True while the shard is behind the stream (see {@link MAX_LATENESS_MS}): the packet is not sent. */
+  private late(timestamp: number, keyframeStart: boolean): boolean {
+    const now = performance.now();
+    if (!this.base) this.base = { at: now, ts: timestamp };
+    let lateness = now - this.base.at - ((timestamp - this.base.ts) | 0) / 90;
+    if (lateness < 0 || lateness > DISCONTINUITY_MS || (now - this.base.at > BASELINE_MS && lateness < MAX_LATENESS_MS / 4)) {
+      this.base = { at: now, ts: timestamp };
+      lateness = 0;
+    }
+    if (!this.behind && lateness > MAX_LATENESS_MS) {
+      this.behind = true;
+      this.cache.clear();
+      this.counters.skips++;
+      this.log.warn({ camera: this.cameraId, lateMs: Math.round(lateness) }, 'shard behind the stream: skipping to the next key frame');
+      this.requestKeyframe();
+    }
+    if (this.behind && keyframeStart && lateness < MAX_LATENESS_MS / 2) this.behind = false;
+    return this.behind;
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (this.closed || batch.length === 0) return;
+    if (this.relays.size > 0) this.relay(batch);
+    const viewers = [...this.viewers];
+    const n = viewers.length;
+    if (n === 0) return;
+    const first = this.rotate++ % n;
+    for (let k = 0; k < n; k++) {
+      const v = viewers[(first + k) % n];
+      if (!v.live) continue;
+      for (const p of batch) if (p.index >= v.nextIndex) v.send(p, p.timestamp);
+    }
+  };
+
+  private relay(batch: readonly FeedPacket[]): void {
+    let bytes = 0;
+    for (const p of batch) bytes += p.payload.length;
+    const meta = new Uint32Array(batch.length * 3);
+    const data = new Uint8Array(bytes);
+    let at = 0;
+    batch.forEach((p, k) => {
+      meta[k * 3] = p.payload.length;
+      meta[k * 3 + 1] = p.timestamp;
+      meta[k * 3 + 2] = p.marker ? 1 : 0;
+      data.set(p.payload, at);
+      at += p.payload.length;
+    });
+    // Transferred, not copied: every port but the last gets its own copy.
+    const ports = [...this.relays];
+    ports.forEach((port, i) => {
+      const own = i === ports.length - 1;
+      const m = own ? meta : meta.slice();
+      const d = own ? data : data.slice();
+      port.postMessage({ meta: m, data: d } satisfies RelayBatch, [m.buffer, d.buffer]);
+    });
+  }
+
+  /**
+   * Sends the cached GOP to one new viewer. Its access units are re-stamped one 90 kHz tick
+   * apart, ending at the newest one's own timestamp (which the live stream goes on from),
+   * so the receiver decodes them in a burst instead of playing them out late.
+   */
+  private replay(viewer: FanoutViewer, gop: readonly FeedPacket[]): void {
+    let units = 1;
+    for (let i = 1; i < gop.length; i++) if (gop[i].timestamp !== gop[i - 1].timestamp) units++;
+    const last = gop[gop.length - 1].timestamp;
+    let unit = 0;
+    for (let i = 0; i < gop.length; i++) {
+      if (i > 0 && gop[i].timestamp !== gop[i - 1].timestamp) unit++;
+      viewer.send(gop[i], (last - (units - 1 - unit)) >>> 0);
+    }
   }
 }

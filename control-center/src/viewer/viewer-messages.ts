@@ -45,6 +45,7 @@ export type ViewerErrorCode =
   | 'AUDIT_UNAVAILABLE'
   | 'GATEWAY_OFFLINE'
   | 'STREAM_ENDED'
+  | 'FANOUT_RESTARTED'
   | 'RATE_LIMITED'
   | 'INTERNAL';
 

@@ -20,7 +20,11 @@ class RecordingLink implements GatewayLinkPort {
 }
 
 let fanout: Fanout | undefined;
-afterEach(() => fanout?.close());
+afterEach(async () => {
+  // The fan-out's shards are worker threads: wait until they have stopped.
+  fanout?.close();
+  await fanout?.done;
+});
 
 function make(link: RecordingLink, opts: { linger?: number; offerTimeout?: number } = {}): Fanout {
   fanout = new Fanout(link, { peer: { loopbackOnly: true }, upstreamLingerMs: opts.linger ?? 300, offerTimeoutMs: opts.offerTimeout ?? 10_000 }, pino({ level: 'silent' }));
@@ -72,11 +76,14 @@ describe('fan-out leases and linger (real werift peers, a recording link)', () =
 
   it('ends every lease of a gateway that goes away, and of a stream the gateway never offers', async () => {
     const link = new RecordingLink();
-    const f = make(link, { offerTimeout: 300 });
+    const f = make(link, { offerTimeout: 1000 });
+    // Shard threads up first: the offer timeout runs from the upstream's start and must not end
+    // the feed while the first viewer's peer is still being made on a thread that is booting.
+    await f.shardStats();
     const ended: string[] = [];
     const lease = await f.watch('gw-1:cam', 'gw-1');
     lease.onEnded((reason) => ended.push(reason));
-    await until(() => ended.length === 1, 'the offer timeout', 3000);
+    await until(() => ended.length === 1, 'the offer timeout', 5000);
     expect(ended[0]).toMatch(/did not offer/);
     const other = await f.watch('gw-2:cam', 'gw-2');
     other.onEnded((reason) => ended.push(reason));

@@ -16,7 +16,7 @@ export interface SimCameraOptions {
   height?: number;
   fps?: number;
   gopSeconds?: number;
-  /** Main stream bitrate, kbit/s (a busy scene); the sub stream spends a quarter. Default: a still scene. */
+  /** Average bitrate of the main profile, kbit/s; the sub profile gets a quarter. Default 0 (the bare picture). */
   bitrateKbps?: number;
   username?: string;
   /** Random when absent. */
@@ -68,7 +68,7 @@ export class SimCamera {
   private presence: PresenceListener | undefined;
 
   private constructor(
-    readonly opts: Required<Omit<SimCameraOptions, 'logger' | 'password' | 'bitrateKbps'>> & { password: string },
+    readonly opts: Required<Omit<SimCameraOptions, 'logger' | 'password'>> & { password: string },
     readonly main: VideoStream,
     readonly sub: VideoStream,
     readonly model: OnvifCameraModel,
@@ -88,6 +88,7 @@ export class SimCamera {
       height: o.height ?? 360,
       fps: o.fps ?? 15,
       gopSeconds: o.gopSeconds ?? 2,
+      bitrateKbps: o.bitrateKbps ?? 0,
       username: o.username ?? 'admin',
       password: o.password ?? randomBytes(9).toString('base64url'),
       ptz: o.ptz ?? false,
@@ -96,9 +97,8 @@ export class SimCamera {
     };
     const log = o.logger.child({ camera: opts.id });
     const label = asciiName(opts.name);
-    const busy = (share: number) => (o.bitrateKbps === undefined ? {} : { bitrateKbps: o.bitrateKbps * share });
-    const main = new VideoStream({ name: label, width: opts.width, height: opts.height, fps: opts.fps, gopSeconds: opts.gopSeconds, ...busy(1) });
-    const sub = new VideoStream({ name: label, ...subSize(opts.width, opts.height), fps: opts.fps, gopSeconds: opts.gopSeconds, ...busy(0.25) });
+    const main = new VideoStream({ name: label, width: opts.width, height: opts.height, fps: opts.fps, gopSeconds: opts.gopSeconds, bitrateKbps: opts.bitrateKbps });
+    const sub = new VideoStream({ name: label, ...subSize(opts.width, opts.height), fps: opts.fps, gopSeconds: opts.gopSeconds, bitrateKbps: opts.bitrateKbps / 4 });
     const streams = new Map([
       ['main', main],
       ['sub', sub],

@@ -10,7 +10,7 @@ export interface VideoStreamOptions {
   height: number;
   fps: number;
   gopSeconds: number;
-  /** Bitrate to spend, kbit/s (see SyntheticEncoderOptions.bitrateKbps). */
+  /** Average bitrate to aim for, kbit/s (see `SyntheticEncoderOptions.bitrateKbps`). Default 0. */
   bitrateKbps?: number;
 }
 

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { MediaStreamTrack, type RTCPeerConnection } from 'werift';
 import type { Logger } from 'pino';
 import type { AccessUnit } from '@schoolcam/protocol/h264/nal';
 import { H264Packetizer } from '@schoolcam/protocol/h264/packetizer';
-import { RtpSequencer } from '@schoolcam/protocol/rtp/rtp-sequencer';
-import { createPeer, gatheringComplete, localSdp, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
+import { RtpStreamSender } from '@schoolcam/protocol/webrtc/rtp-stream-sender';
+import { type PeerOptions, VideoSendPeer } from '@schoolcam/protocol/webrtc/werift-peer';
 import type { Camera } from '../camera/camera';
 
 /** An offer the centre never answers is given up after this long. */
@@ -21,13 +20,12 @@ export interface UplinkEvents {
  * One camera relayed to the centre over WebRTC: the gateway offers a sendonly H.264
  * track and re-packetizes the camera's access units for it (no transcoding). It lives as long as
  * the centre wants the stream, not as long as the camera's connection: when the camera drops and
- * comes back, frames resume on the same track (the {@link Camera} keeps one timeline; the
- * sequencer keeps sequence numbers running; SPS and PPS go in-band before the first IDR).
+ * comes back, frames resume on the same stream (the {@link Camera} keeps one timeline; the
+ * stream sender keeps sequence numbers running; SPS and PPS go in-band before the first IDR).
  */
 export class WebRtcUplink extends EventEmitter<UplinkEvents> {
-  private readonly track = new MediaStreamTrack({ kind: 'video' });
   private readonly packetizer = new H264Packetizer();
-  private readonly sequencer = new RtpSequencer(96);
+  private stream: RtpStreamSender | undefined;
   private connected = false;
   private closed = false;
   private releaseCamera: (() => void) | undefined;
@@ -39,25 +37,23 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
   private constructor(
     readonly streamId: string,
     private readonly camera: Camera,
-    private readonly pc: RTCPeerConnection,
+    private readonly peer: VideoSendPeer,
     private readonly log: Logger,
   ) {
     super();
   }
 
   static async create(streamId: string, camera: Camera, peerOpts: PeerOptions, log: Logger): Promise<{ uplink: WebRtcUplink; offer: string }> {
-    const pc = createPeer(peerOpts);
-    const uplink = new WebRtcUplink(streamId, camera, pc, log);
+    const { peer, offer } = await VideoSendPeer.offer(peerOpts);
+    const uplink = new WebRtcUplink(streamId, camera, peer, log);
     try {
       uplink.releaseCamera = camera.acquire();
       camera.on('frame', uplink.onFrame);
-      const transceiver = pc.addTransceiver(uplink.track, { direction: 'sendonly' });
-      transceiver.sender.onPictureLossIndication.subscribe(() => camera.requestKeyframe());
-      pc.connectionStateChange.subscribe((state) => uplink.onConnectionState(state));
-      await pc.setLocalDescription(await pc.createOffer());
-      await gatheringComplete(pc);
+      peer.onKeyframeRequest(() => camera.requestKeyframe());
+      peer.onNack((seqs) => uplink.stream?.resend(seqs));
+      peer.onState((state) => uplink.onConnectionState(state));
       uplink.answerTimer = setTimeout(() => uplink.close('no answer from the centre', 'negotiation'), ANSWER_TIMEOUT_MS);
-      return { uplink, offer: localSdp(pc, peerOpts) };
+      return { uplink, offer };
     } catch (err) {
       uplink.close('negotiation failed', 'negotiation');
       throw err;
@@ -66,12 +62,14 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
 
   async accept(answerSdp: string): Promise<void> {
     clearTimeout(this.answerTimer);
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    await this.peer.accept(answerSdp);
   }
 
   private onConnectionState(state: string): void {
     this.log.debug({ camera: this.camera.id, stream: this.streamId, state }, 'uplink peer state');
     if (state === 'connected') {
+      // Media leaves on our own SRTP/UDP path (see protocol/webrtc); werift keeps ICE, DTLS and RTCP.
+      this.stream = new RtpStreamSender(this.peer.mediaPath(), this.peer.sendParameters());
       this.connected = true;
       this.log.info({ camera: this.camera.id, stream: this.streamId }, 'uplink connected');
       this.fastStart();
@@ -101,7 +99,8 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
     if (!this.connected || this.closed) return;
     const ps = this.camera.parameterSets;
     this.packetizer.setParameterSets(ps.sps, ps.pps);
-    for (const pkt of this.sequencer.packets(this.packetizer.packetize(au.nalus), au.timestamp)) this.track.writeRtp(pkt);
+    const payloads = this.packetizer.packetize(au.nalus);
+    payloads.forEach((p, i) => this.stream?.send(p, i === payloads.length - 1, au.timestamp));
     if (this.framesSent++ === 0) this.log.info({ camera: this.camera.id, keyframe: au.keyframe }, 'first frame sent');
   }
 
@@ -112,8 +111,8 @@ export class WebRtcUplink extends EventEmitter<UplinkEvents> {
     clearTimeout(this.answerTimer);
     this.camera.off('frame', this.onFrame);
     this.releaseCamera?.();
-    this.track.stop();
-    this.pc.close().catch(() => undefined);
+    this.stream?.clear();
+    void this.peer.close();
     this.log.info({ camera: this.camera.id, stream: this.streamId, reason }, 'uplink closed');
     this.emit('close', reason, cause);
   }

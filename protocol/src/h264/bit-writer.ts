@@ -92,6 +92,20 @@ export class BitWriter {
     return this;
   }
 
+  /**
+   * Appends `src[start, start + n)` when byte-aligned (I_PCM samples), without making a view
+   * of it: the encoder copies thousands of 8- and 16-byte rows per frame.
+   */
+  bytesAt(src: Uint8Array, start: number, n: number): this {
+    if (this.accBits !== 0) return this.bytes(src.subarray(start, start + n));
+    this.ensure(n);
+    const buf = this.buf;
+    let o = this.len;
+    for (let i = start; i < start + n; i++) buf[o++] = src[i];
+    this.len = o;
+    return this;
+  }
+
   /** The RBSP written so far. Throws unless byte-aligned (call {@link trailingBits} first). */
   toRbsp(): Uint8Array {
     if (this.accBits !== 0) throw new Error('BitWriter.toRbsp(): not byte-aligned');

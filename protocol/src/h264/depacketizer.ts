@@ -129,3 +129,24 @@ export class H264Depacketizer {
     this.fuParts = undefined;
   }
 }
+
+/**
+ * True when an RTP payload (RFC 6184, packetization-mode 1) begins a key frame: it carries
+ * an SPS or an IDR slice at its start — a single NAL unit of that type, a STAP-A holding one,
+ * or the first FU-A fragment of an IDR slice. Called on the first packet of an access unit,
+ * this tells a relay where a decodable GOP starts without depacketizing anything.
+ */
+export function payloadStartsKeyframe(payload: Uint8Array): boolean {
+  if (payload.length < 2) return false;
+  const type = payload[0] & 0x1f;
+  if (type === NalType.Sps || type === NalType.IdrSlice) return true;
+  if (type === NalType.FuA) return (payload[1] & 0x80) !== 0 && (payload[1] & 0x1f) === NalType.IdrSlice;
+  if (type !== NalType.StapA) return false;
+  for (let off = 1; off + 2 < payload.length; ) {
+    const size = (payload[off] << 8) | payload[off + 1];
+    const t = payload[off + 2] & 0x1f;
+    if (t === NalType.Sps || t === NalType.IdrSlice) return true;
+    off += 2 + size;
+  }
+  return false;
+}

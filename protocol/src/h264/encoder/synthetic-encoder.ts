@@ -39,9 +39,10 @@ export interface SyntheticEncoderOptions {
   /** IANA time zone of the on-screen clock. Default `'UTC'`. The barcode is always UTC epoch ms. */
   timeZone?: string;
   /**
-   * Average bitrate to spend, kbit/s, as a camera watching a busy scene does: macroblocks of noise
-   * move through the empty middle of the picture, as many per frame as the target needs (adjusted
-   * frame by frame). Default: none, the picture stays as still as the clock and the block leave it.
+   * Average bitrate to aim for, kbit/s. The picture alone is small (about 1 Mbit/s at
+   * 720p15); a real camera's sensor noise and motion make 2–4 Mbit/s. When set, a band of
+   * textured macroblocks below the clock changes every frame, as many as it takes to reach
+   * this rate on average (key frames included). Default 0: no band.
    */
   bitrateKbps?: number;
 }
@@ -154,6 +155,16 @@ export class SyntheticH264Encoder {
   private readonly clockScale: number;
   private readonly blockRow: number;
   private blockCol = -1;
+  /** Macroblocks of the noise band (raster order), and the encoder's progress through it. */
+  private readonly noiseMbs: Uint32Array;
+  private readonly noiseTarget: number;
+  private noiseCursor = 0;
+  private noisePerFrame = 0;
+  /** Bytes produced above the target so far (the rate controller's integral). */
+  private noiseDebt = 0;
+  /** Running estimate of a P frame's bytes without the band. */
+  private noiseBase = 0;
+  private noiseSeed = 0x9e3779b9;
   /** Per macroblock: 1 if something was drawn there this frame. */
   private readonly touched: Uint8Array;
   /**
@@ -162,17 +173,6 @@ export class SyntheticH264Encoder {
    * 16 for I_PCM, 0 for P_Skip and for I_16x16 without AC coefficients.
    */
   private readonly nnz: Uint8Array;
-
-  /** Macroblock rows [start, end) the noise may use: between the clock and the moving block. */
-  private readonly noiseRows: readonly [number, number];
-  /** Bytes per frame the bitrate target asks for; undefined without one. */
-  private readonly targetFrameBytes: number | undefined;
-  /** Noise macroblocks per frame (fractional: the controller's state) and those drawn last frame. */
-  private noiseMbs = 0;
-  private noiseDrawn: number[] = [];
-  private noiseCursor = 0;
-  private noiseSeed = 0x2545f491;
-  private avgFrameBytes = 0;
 
   private gopFrames: number;
   private framesSinceIdr = 0;
@@ -246,11 +246,16 @@ export class SyntheticH264Encoder {
       h: GLYPH_HEIGHT * this.clockScale,
     };
     this.blockRow = Math.max(1, Math.floor(height / 16) - 2);
-    this.noiseRows = [Math.ceil((this.clockRect.y + this.clockRect.h) / 16) + 1, this.blockRow - 1];
-    if (opts.bitrateKbps !== undefined && !(Number.isFinite(opts.bitrateKbps) && opts.bitrateKbps > 0)) throw new RangeError(`bitrateKbps must be > 0, got ${opts.bitrateKbps}`);
-    this.targetFrameBytes = opts.bitrateKbps === undefined ? undefined : (opts.bitrateKbps * 1000) / 8 / fps;
-    // Start near the answer (half the target in noise) so the rate settles within a second or two.
-    this.noiseMbs = this.targetFrameBytes === undefined ? 0 : this.targetFrameBytes / 1536;
+    const bitrate = opts.bitrateKbps ?? 0;
+    if (!Number.isFinite(bitrate) || bitrate < 0) throw new RangeError(`bitrateKbps must be ≥ 0, got ${bitrate}`);
+    this.noiseTarget = (bitrate * 1000) / 8 / fps;
+    // The band starts one macroblock row below the clock, as wide as the picture, and holds
+    // about two frames' worth of texture: a key frame carries all of it, so a larger band would
+    // make key frames far bigger than a real camera's (several times a P frame, not 40 times).
+    const bandTop = (this.clockRect.y + this.clockRect.h + 15) >> 4;
+    const bandRoom = Math.max(0, this.blockRow - 1 - bandTop) * this.mbW;
+    this.noiseMbs = new Uint32Array(bitrate > 0 ? Math.min(bandRoom, Math.ceil((2 * this.noiseTarget) / 386)) : 0);
+    for (let i = 0; i < this.noiseMbs.length; i++) this.noiseMbs[i] = (bandTop + Math.floor(i / this.mbW)) * this.mbW + (i % this.mbW);
     this.cur.y.set(bg.y);
     this.cur.cb.set(bg.cb);
     this.cur.cr.set(bg.cr);
@@ -299,59 +304,8 @@ export class SyntheticH264Encoder {
       this.frameNum = (this.frameNum + 1) % 2 ** this.log2MaxFrameNum;
     }
     this.frameCount++;
-    this.adjustNoise(nalus);
+    if (this.noiseMbs.length > 0) this.steerNoise(nalus, keyframe);
     return { nalus, keyframe };
-  }
-
-  /** Moves the noise per frame towards the bitrate target (a slow integral controller over the last ~2 s). */
-  private adjustNoise(nalus: readonly Buffer[]): void {
-    if (this.targetFrameBytes === undefined) return;
-    let bytes = 0;
-    for (const n of nalus) bytes += n.length;
-    this.avgFrameBytes = this.frameCount === 1 ? bytes : this.avgFrameBytes + (bytes - this.avgFrameBytes) / Math.max(2, 2 * this.fps);
-    const region = this.mbW * Math.max(0, this.noiseRows[1] - this.noiseRows[0]);
-    // An I_PCM macroblock costs 384 bytes; restoring it the next frame costs about as much again.
-    this.noiseMbs = clamp(this.noiseMbs + ((this.targetFrameBytes - this.avgFrameBytes) / 768) * 0.2, 0, region / 2);
-  }
-
-  /** Restores last frame's noise and draws this frame's, advancing through the noise region. */
-  private renderNoise(): void {
-    for (const mb of this.noiseDrawn) this.restoreMb(mb % this.mbW, Math.floor(mb / this.mbW));
-    this.noiseDrawn = [];
-    const [row0, row1] = this.noiseRows;
-    const region = this.mbW * Math.max(0, row1 - row0);
-    const n = Math.round(this.noiseMbs);
-    if (region === 0 || n === 0) return;
-    const { cur } = this;
-    for (let i = 0; i < n; i++) {
-      // Every other macroblock: noisy neighbours would make the restored ones costly to predict.
-      this.noiseCursor = (this.noiseCursor + 2) % region;
-      const mbX = this.noiseCursor % this.mbW;
-      const mbY = row0 + Math.floor(this.noiseCursor / this.mbW);
-      for (let y = mbY * 16; y < mbY * 16 + 16; y++) {
-        const at = y * this.lumaStride + mbX * 16;
-        for (let x = 0; x < 16; x++) cur.y[at + x] = 16 + (this.nextNoise() % 220);
-      }
-      for (let y = mbY * 8; y < mbY * 8 + 8; y++) {
-        const at = y * this.chromaStride + mbX * 8;
-        for (let x = 0; x < 8; x++) {
-          cur.cb[at + x] = 16 + (this.nextNoise() % 225);
-          cur.cr[at + x] = 16 + (this.nextNoise() % 225);
-        }
-      }
-      this.touched[mbY * this.mbW + mbX] = 1;
-      this.noiseDrawn.push(mbY * this.mbW + mbX);
-    }
-  }
-
-  /** xorshift32: cheap, deterministic noise. */
-  private nextNoise(): number {
-    let x = this.noiseSeed;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.noiseSeed = x >>> 0;
-    return this.noiseSeed;
   }
 
   /**
@@ -398,7 +352,7 @@ export class SyntheticH264Encoder {
       TEXT_Y,
     );
     this.fillMb(this.blockCol, this.blockRow, BLOCK_Y, BLOCK_CB, BLOCK_CR);
-    this.renderNoise();
+    this.drawNoise();
 
     // Barcode last, so nothing can overwrite it. It is drawn at the displayed width
     // (cell size = floor(width / 80) as the reader computes it) and copied into the
@@ -408,6 +362,60 @@ export class SyntheticH264Encoder {
       cur.y.set(this.barcodeScratch.subarray(row * this.width, (row + 1) * this.width), row * this.lumaStride);
     }
     this.touched.fill(1, 0, this.mbW);
+  }
+
+  /** Fills the next macroblocks of the noise band with fresh texture (coded I_PCM). */
+  private drawNoise(): void {
+    const n = Math.min(this.noisePerFrame, this.noiseMbs.length);
+    const { cur } = this;
+    let seed = this.noiseSeed;
+    for (let i = 0; i < n; i++) {
+      const mb = this.noiseMbs[this.noiseCursor];
+      this.noiseCursor = (this.noiseCursor + 1) % this.noiseMbs.length;
+      const mbX = mb % this.mbW;
+      const mbY = (mb - mbX) / this.mbW;
+      // xorshift32: four samples per step, kept in the limited range 16..235.
+      for (let y = mbY * 16; y < mbY * 16 + 16; y++) {
+        const at = y * this.lumaStride + mbX * 16;
+        for (let x = 0; x < 16; x += 4) {
+          seed = xorshift32(seed);
+          cur.y[at + x] = 16 + ((seed & 0xff) % 220);
+          cur.y[at + x + 1] = 16 + (((seed >>> 8) & 0xff) % 220);
+          cur.y[at + x + 2] = 16 + (((seed >>> 16) & 0xff) % 220);
+          cur.y[at + x + 3] = 16 + ((seed >>> 24) % 220);
+        }
+      }
+      for (let y = mbY * 8; y < mbY * 8 + 8; y++) {
+        const at = y * this.chromaStride + mbX * 8;
+        for (let x = 0; x < 8; x += 2) {
+          seed = xorshift32(seed);
+          cur.cb[at + x] = 96 + ((seed & 0xff) & 63);
+          cur.cb[at + x + 1] = 96 + (((seed >>> 8) & 0xff) & 63);
+          cur.cr[at + x] = 96 + (((seed >>> 16) & 0xff) & 63);
+          cur.cr[at + x + 1] = 96 + ((seed >>> 24) & 63);
+        }
+      }
+      this.touched[mb] = 1;
+    }
+    this.noiseSeed = seed;
+  }
+
+  /**
+   * Rate control for the noise band: next frame's macroblock count so the average over
+   * time meets the target. Key frames carry the whole band, so P frames pay them back.
+   */
+  private steerNoise(nalus: readonly Buffer[], keyframe: boolean): void {
+    let bytes = 0;
+    for (const n of nalus) bytes += n.length;
+    const PCM_BYTES = 386;
+    if (!keyframe) {
+      const base = Math.max(0, bytes - this.noisePerFrame * PCM_BYTES);
+      this.noiseBase = this.noiseBase === 0 ? base : this.noiseBase * 0.9 + base * 0.1;
+    }
+    const window = this.gopFrames * this.noiseTarget;
+    this.noiseDebt = clamp(this.noiseDebt + bytes - this.noiseTarget, -window, window);
+    const want = (this.noiseTarget - this.noiseBase - this.noiseDebt / Math.max(1, this.gopFrames)) / PCM_BYTES;
+    this.noisePerFrame = clamp(Math.round(want), 0, this.noiseMbs.length);
   }
 
   private clockText(ms: number): string {
@@ -617,12 +625,12 @@ export class SyntheticH264Encoder {
     const mbY = (mb - mbX) / this.mbW;
     const { y, cb, cr } = this.cur;
     let at = mbY * 16 * this.lumaStride + mbX * 16;
-    for (let row = 0; row < 16; row++, at += this.lumaStride) w.bytes(y.subarray(at, at + 16));
+    for (let row = 0; row < 16; row++, at += this.lumaStride) w.bytesAt(y, at, 16);
     const c0 = mbY * 8 * this.chromaStride + mbX * 8;
     at = c0;
-    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytes(cb.subarray(at, at + 8));
+    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytesAt(cb, at, 8);
     at = c0;
-    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytes(cr.subarray(at, at + 8));
+    for (let row = 0; row < 8; row++, at += this.chromaStride) w.bytesAt(cr, at, 8);
   }
 
   private differsFromRef(mb: number): boolean {
@@ -649,12 +657,22 @@ export class SyntheticH264Encoder {
     const mbX = mb % this.mbW;
     const mbY = (mb - mbX) / this.mbW;
     const { cur, ref } = this;
-    let at = mbY * 16 * this.lumaStride + mbX * 16;
-    for (let row = 0; row < 16; row++, at += this.lumaStride) ref.y.set(cur.y.subarray(at, at + 16), at);
-    at = mbY * 8 * this.chromaStride + mbX * 8;
-    for (let row = 0; row < 8; row++, at += this.chromaStride) {
-      ref.cb.set(cur.cb.subarray(at, at + 8), at);
-      ref.cr.set(cur.cr.subarray(at, at + 8), at);
+    // 32-bit words, as in differsFromRef: rows are 16 (luma) and 8 (chroma) bytes, aligned.
+    let at = (mbY * 16 * this.lumaStride + mbX * 16) >> 2;
+    const ls = this.lumaStride >> 2;
+    for (let row = 0; row < 16; row++, at += ls) {
+      ref.y32[at] = cur.y32[at];
+      ref.y32[at + 1] = cur.y32[at + 1];
+      ref.y32[at + 2] = cur.y32[at + 2];
+      ref.y32[at + 3] = cur.y32[at + 3];
+    }
+    const cs = this.chromaStride >> 2;
+    at = (mbY * 8 * this.chromaStride + mbX * 8) >> 2;
+    for (let row = 0; row < 8; row++, at += cs) {
+      ref.cb32[at] = cur.cb32[at];
+      ref.cb32[at + 1] = cur.cb32[at + 1];
+      ref.cr32[at] = cur.cr32[at];
+      ref.cr32[at + 1] = cur.cr32[at + 1];
     }
   }
 
@@ -711,6 +729,14 @@ function writeEmptyCoeffToken(w: BitWriter, nC: number): void {
   else if (nC < 4) w.u(2, 0b11);
   else if (nC < 8) w.u(4, 0b1111);
   else w.u(6, 0b000011); // 6-bit fixed-length table
+}
+
+/** One step of Marsaglia's xorshift32: a cheap, repeatable stream of noise. */
+function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x | 0;
 }
 
 function rowIs(plane: Uint8Array, at: number, n: number, v: number): boolean {

@@ -170,7 +170,7 @@ export function LiveScreen() {
                     {cam?.live ? (
                       <VideoTile
                         camera={cam}
-                        profile="sub"
+                        profile={tileProfile(layout.value, i)}
                         index={i + 1}
                         onOpenSingle={() => (single.value = cam.id)}
                         onRemove={() => clearTile(i)}
@@ -189,6 +189,14 @@ export function LiveScreen() {
       <SnapshotDialog />
     </section>
   );
+}
+
+/**
+ * Which stream a tile asks for: the camera's main stream where the tile is large (a one-tile
+ * layout, the big tile of 1+5 and 1+7), its light sub stream in the grid's small tiles.
+ */
+export function tileProfile(l: string, index: number): 'main' | 'sub' {
+  return l === '1' || (l.includes('+') && index === 0) ? 'main' : 'sub';
 }
 
 /** A small drawing of a layout for its button. */

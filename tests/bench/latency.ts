@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import type { TileStats } from '../../control-center/src/web/app/main';
+import type { TileStats } from '../../control-center/src/web/app/player/tile-stats';
 import { startStack } from '../demo/demo-stack';
 import { launchChromium } from '../support/chromium';
 import { median, percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';

@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 // Type-aware rules across the tree: floating or misused promises are the bugs that take a
 // long-running gateway or centre down, so they are errors, fixed where found, not suppressed.
 export default tseslint.config(
-  { ignores: ['**/node_modules/', 'build/', 'data/', '**/*.js', '**/*.mjs', 'bench-results/', 'tests/scratch/', '**/dist/'] },
+  { ignores: ['**/node_modules/', 'build/', 'data/', '**/*.js', '**/*.mjs', 'bench-results/', 'tests/scratch/', '**/dist/', 'scripts/test/unit/fixtures/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -3,8 +3,13 @@ import { defineConfig } from 'vitest/config';
 // Three tiers (see README): unit tests open no sockets; integration tests run one
 // workspace's real servers on port 0; e2e tests run several parts and real Chromium.
 // The fuzz project reruns the unit tier's parser properties at full strength.
+//
+// Every run is shuffled, files and the tests inside them, because every test must pass alone and
+// in any order. The seed is printed ("Running tests with seed …"); replay a failing order with
+// `npx vitest run --project <tier> --sequence.seed=<seed>`.
 export default defineConfig({
   test: {
+    sequence: { shuffle: { files: true, tests: true } },
     projects: [
       {
         test: {
@@ -25,7 +30,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['*/test/integration/**/*.test.ts', 'tests/interop/**/*.test.ts', 'tests/integration/**/*.test.ts'],
+          include: ['*/test/integration/**/*.test.ts', 'tests/interop/**/*.test.ts', 'tests/integration/**/*.test.ts', 'tests/install/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -40,7 +40,7 @@ function readManifest(dir: string): Manifest {
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
-  for (const entry of readdirSync(dir)) {
+  for (const entry of readdirSync(dir).sort()) {
     if (entry === 'node_modules' || entry.startsWith('.')) continue;
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
@@ -124,9 +124,11 @@ export function checkManifests(root = ROOT): Finding[] {
   return findings;
 }
 
+/** `tsx scripts/check-manifests.ts [root]`: the repository by default, or another tree (the tests' fixtures). */
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const findings = checkManifests();
+  const root = resolve(process.argv[2] ?? ROOT);
+  const findings = checkManifests(root);
   for (const f of findings) console.error(`ERR: ${f.workspace}${f.file ? ` ${f.file}` : ''}: ${f.message}`);
   if (findings.length > 0) process.exit(1);
-  console.log(`manifests ok: ${readManifest(ROOT).workspaces?.length ?? 0} workspaces`);
+  console.log(`manifests ok: ${readManifest(root).workspaces?.length ?? 0} workspaces`);
 }

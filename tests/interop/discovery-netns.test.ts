@@ -23,6 +23,9 @@ const SCHOOLS = [
   { school: 'zs-sokolov', cameras: [{ name: 'Vchod', hardware: 'SC-200' }, { name: 'Jídelna', hardware: 'SC-200' }] },
   { school: 'Gymnázium Cheb', cameras: [{ name: 'Tělocvična', hardware: 'SC-PTZ' }] },
 ];
+/** Schools that one test each starts and stops on its own host, so the others always see SCHOOLS whole. */
+const LEAVING = { school: 'ZŠ Mariánské Lázně', cameras: [{ name: 'Šatna', hardware: 'SC-200' }, { name: 'Hřiště', hardware: 'SC-200' }] };
+const UNPRIVILEGED_SCHOOL = { school: 'ZŠ Ostrov', cameras: [{ name: 'Vrátnice', hardware: 'SC-200' }] };
 
 /** Prints every Hello/Bye/Probe seen on the group as a JSON line; an independent reader, not our parser. */
 const LISTENER = `
@@ -124,10 +127,21 @@ class NsProgram {
   }
 }
 
-function runNode(lan: NetnsLan, host: string, program: string, env: Record<string, string> = {}): NsProgram {
-  return new NsProgram(
-    lan.spawn(host, process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
+/**
+ * How the gateway's systemd unit runs it, as far as sockets go: an ordinary user (nobody) with an
+ * empty capability bounding set and no way to gain privileges (deploy/systemd).
+ */
+const UNPRIVILEGED = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+
+/** The command line of a node program in a namespace, run as root or as {@link UNPRIVILEGED}. */
+function nodeCommand(args: string[], unprivileged: boolean): [string, string[]] {
+  const argv = unprivileged ? [...UNPRIVILEGED, process.execPath, ...args] : [process.execPath, ...args];
+  return [argv[0], argv.slice(1)];
+}
+
+function runNode(lan: NetnsLan, host: string, program: string, env: Record<string, string> = {}, unprivileged = false): NsProgram {
+  const [cmd, args] = nodeCommand(['--import', 'tsx', '--input-type=module', '-e', program], unprivileged);
+  return new NsProgram(lan.spawn(host, cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 const reader = new XMLParser({ removeNSPrefix: true, parseTagValue: false });
@@ -157,15 +171,26 @@ interface Expected {
 describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm client', () => {
   let lan: NetnsLan | undefined;
   let listener: NsProgram;
-  const schools = new Map<string, NsProgram>();
   const expected: Expected[] = [];
   const xaddrs = new Map<string, string>();
   const safeguard = (): void => lan?.closeSync();
   process.on('exit', safeguard);
 
-  async function probe(): Promise<{ err: string | null; errors: string[]; cams: { probeMatches: { probeMatch: Record<string, unknown> } }[]; reached: Record<string, string> }> {
-    const { stdout } = await lan!.exec('client', process.execPath, ['--input-type=module', '-e', CLIENT], 20_000);
+  async function probe(unprivileged = false): Promise<{ err: string | null; errors: string[]; cams: { probeMatches: { probeMatch: Record<string, unknown> } }[]; reached: Record<string, string> }> {
+    const { stdout } = await lan!.exec('client', ...nodeCommand(['--input-type=module', '-e', CLIENT], unprivileged), 20_000);
     return JSON.parse(stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof probe>>;
+  }
+  const discoveredBy = async (unprivileged = false): Promise<string[]> =>
+    (await probe(unprivileged)).cams.map((c) => String((c.probeMatches.probeMatch.endpointReference as { address: string }).address)).sort();
+
+  /** Starts one school's cameras on its own LAN host; resolves once they serve. */
+  async function startSchool(hostName: string, s: typeof LEAVING, unprivileged = false): Promise<{ program: NsProgram; cams: Expected[] }> {
+    const host = lan!.host(hostName);
+    const cams = s.cameras.map((c, k) => ({ ...c, school: s.school, uuid: stableDeviceUuid(`${s.school}/${c.name}`), address: host.addresses[k], schoolHost: host.name }));
+    const program = runNode(lan!, host.name, SCHOOL, { CAMERAS: JSON.stringify(cams) }, unprivileged);
+    await program.waitFor((l) => l.event === 'ready', `${s.school} cameras ready`);
+    for (const l of program.lines) if (l.event === 'camera') xaddrs.set(`urn:uuid:${String(l.uuid)}`, String(l.xaddr));
+    return { program, cams };
   }
 
   beforeAll(async () => {
@@ -173,18 +198,18 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     await assertNetnsSupport();
     await removeStaleNamespaces();
     lan = await NetnsLan.create({
-      hosts: [{ name: 'client' }, ...SCHOOLS.map((s) => ({ name: `school${SCHOOLS.indexOf(s)}`, addresses: s.cameras.length }))],
+      hosts: [
+        { name: 'client' },
+        ...SCHOOLS.map((s, i) => ({ name: `school${i}`, addresses: s.cameras.length })),
+        { name: 'leaving', addresses: LEAVING.cameras.length },
+        { name: 'unprivileged', addresses: UNPRIVILEGED_SCHOOL.cameras.length },
+      ],
     });
     listener = runNode(lan, 'client', LISTENER, { IFACE_ADDR: lan.host('client').addresses[0] });
     await listener.waitFor((l) => l.event === 'ready', 'listener ready');
     for (const [i, s] of SCHOOLS.entries()) {
-      const host = lan.host(`school${i}`);
-      const cams = s.cameras.map((c, k) => ({ ...c, school: s.school, uuid: stableDeviceUuid(`${s.school}/${c.name}`), address: host.addresses[k] }));
-      expected.push(...cams.map((c) => ({ ...c, schoolHost: host.name })));
-      const program = runNode(lan, host.name, SCHOOL, { CAMERAS: JSON.stringify(cams) });
-      schools.set(host.name, program);
-      await program.waitFor((l) => l.event === 'ready', `${s.school} cameras ready`);
-      for (const l of program.lines) if (l.event === 'camera') xaddrs.set(`urn:uuid:${String(l.uuid)}`, String(l.xaddr));
+      const { cams } = await startSchool(`school${i}`, s);
+      expected.push(...cams);
     }
   });
 
@@ -231,10 +256,11 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     }
   });
 
-  it('stopping a school sends Bye for its cameras, and they are no longer discovered', async () => {
-    const host = 'school1';
-    const program = schools.get(host)!;
-    const gone = expected.filter((c) => c.schoolHost === host);
+  it('stopping a school sends Bye for its cameras, and they are no longer discovered while the other schools still are', async () => {
+    const { program, cams: gone } = await startSchool('leaving', LEAVING);
+    const everyone = [...expected, ...gone].map((c) => `urn:uuid:${c.uuid}`).sort();
+    expect(await discoveredBy()).toEqual(everyone);
+
     process.kill(program.child.pid!, 'SIGTERM');
     for (const cam of gone) {
       const bye = await listener.waitFor((l) => announcement(l)?.action === WSD_ACTION.bye && announcement(l)?.address === `urn:uuid:${cam.uuid}`, `Bye from ${cam.name}`, 5000);
@@ -242,8 +268,36 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
     }
     await new Promise<void>((r) => (program.child.exitCode !== null ? r() : program.child.once('exit', () => r())));
     expect(program.child.exitCode).toBe(0);
-    const result = await probe();
-    const found = result.cams.map((c) => String((c.probeMatches.probeMatch.endpointReference as { address: string }).address)).sort();
-    expect(found).toEqual(expected.filter((c) => c.schoolHost !== host).map((c) => `urn:uuid:${c.uuid}`).sort());
+    expect(await discoveredBy()).toEqual(expected.map((c) => `urn:uuid:${c.uuid}`).sort());
+  });
+
+  it('needs no capability: a camera and a client running as nobody with every capability dropped join the group, announce, probe and answer', async () => {
+    const identity = (await lan!.exec('unprivileged', UNPRIVILEGED[0], [...UNPRIVILEGED.slice(1), 'cat', '/proc/self/status'])).stdout;
+    expect(Object.fromEntries(['Uid', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs'].map((k) => [k, new RegExp(`^${k}:\\s+(\\S+)`, 'm').exec(identity)?.[1]]))).toEqual({
+      Uid: '65534',
+      CapEff: '0000000000000000',
+      CapBnd: '0000000000000000',
+      CapAmb: '0000000000000000',
+      NoNewPrivs: '1',
+    });
+    // Joins 239.255.255.250 on port 3702 (IP_ADD_MEMBERSHIP), as the gateway listening for Hello does.
+    const listening = runNode(lan!, 'client', LISTENER, { IFACE_ADDR: lan!.host('client').addresses[0] }, true);
+    let school: NsProgram | undefined;
+    try {
+      await listening.waitFor((l) => l.event === 'ready', 'the unprivileged listener joined the group');
+      // Joins the group too, and sends Hello and ProbeMatches from its own address.
+      school = (await startSchool('unprivileged', UNPRIVILEGED_SCHOOL, true)).program;
+      const cam = UNPRIVILEGED_SCHOOL.cameras[0];
+      const uuid = `urn:uuid:${stableDeviceUuid(`${UNPRIVILEGED_SCHOOL.school}/${cam.name}`)}`;
+      const hello = await listening.waitFor((l) => announcement(l)?.action === WSD_ACTION.hello && announcement(l)?.address === uuid, `Hello from ${cam.name}`, 5000);
+      expect(announcement(hello)!.from).toBe(lan!.host('unprivileged').addresses[0]);
+      // Sends a multicast Probe and takes the unicast answers.
+      expect(await discoveredBy(true)).toEqual([...expected.map((c) => `urn:uuid:${c.uuid}`), uuid].sort());
+    } finally {
+      const running = [school, listening].filter((p) => p !== undefined && p.child.exitCode === null).map((p) => p!.child);
+      const exited = running.map((c) => new Promise((r) => c.once('exit', r)));
+      for (const c of running) c.kill('SIGTERM');
+      await Promise.all(exited);
+    }
   });
 });

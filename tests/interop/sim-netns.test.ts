@@ -17,29 +17,47 @@ interface SimJson {
   netns: { client: string; clientAddress: string; schools: Record<string, string> };
 }
 
-let sim: ChildProcess;
+interface RunningSim {
+  child: ChildProcess;
+  info: SimJson;
+  /** SIGTERM, resolved once the simulator has exited; idempotent. */
+  stop(): Promise<void>;
+}
+
+let sim: RunningSim;
 let info: SimJson;
 
 function lines(child: ChildProcess, onLine: (l: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', onLine);
 }
 
-beforeAll(async () => {
+/** `npm run sim -- --netns …` as a child process, resolved with its JSON line once it is ready. */
+async function startSim(cameras: number, schools: number): Promise<RunningSim> {
   execFileSync('ip', ['-V']); // fails loudly without iproute2
-  sim = spawn(process.execPath, ['--import', 'tsx', 'device-sim/src/cli.ts', '--netns', '--cameras', '3', '--schools', '2', '--json', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  info = await new Promise<SimJson>((resolve, reject) => {
-    lines(sim, (l) => resolve(JSON.parse(l) as SimJson));
-    sim.once('exit', (code) => reject(new Error(`simulator exited (${code}) before it was ready`)));
+  const args = ['--import', 'tsx', 'device-sim/src/cli.ts', '--netns', '--cameras', String(cameras), '--schools', String(schools), '--json', '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ready = await new Promise<SimJson>((resolve, reject) => {
+    lines(child, (l) => resolve(JSON.parse(l) as SimJson));
+    child.once('exit', (code) => reject(new Error(`simulator exited (${code}) before it was ready`)));
   });
+  return {
+    child,
+    info: ready,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+beforeAll(async () => {
+  sim = await startSim(3, 2);
+  info = sim.info;
 }, 60_000);
 
 afterAll(async () => {
-  if (sim && sim.exitCode === null) {
-    await new Promise<void>((r) => {
-      sim.once('exit', () => r());
-      sim.kill('SIGTERM');
-    });
-  }
+  await sim?.stop();
 });
 
 describe('simulator in network namespaces, with the onvif client on the same LAN', () => {
@@ -123,12 +141,13 @@ describe('simulator in network namespaces, with the onvif client on the same LAN
   }, 30_000);
 
   it('removes every namespace it made when stopped', async () => {
-    const mine = Object.values(info.netns.schools).concat(info.netns.client);
-    await new Promise<void>((r) => {
-      sim.once('exit', () => r());
-      sim.kill('SIGTERM');
-    });
+    // Its own simulator: stopping the shared one would leave the other tests without cameras.
+    const own = await startSim(1, 1);
+    const mine = Object.values(own.info.netns.schools).concat(own.info.netns.client);
+    expect(execFileSync('ip', ['netns', 'list']).toString()).toContain(own.info.netns.client);
+    await own.stop();
+    expect(own.child.exitCode).toBe(0);
     const left = execFileSync('ip', ['netns', 'list']).toString();
     for (const ns of mine) expect(left).not.toContain(ns);
-  });
+  }, 60_000);
 });

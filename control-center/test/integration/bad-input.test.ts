@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RegisteredRoute } from '../../src/http/http-app';
 import type { CentreClient } from '../support/api-client';
 import { ACCOUNTS, CentreFixture } from '../support/centre-fixture';
@@ -101,7 +101,10 @@ const props = (schema: unknown): Record<string, TSchema> => ((schema as TObject 
 /** A free-text field: a string with no pattern, or the name pattern that only keeps out control characters. */
 const freeText = (s: TSchema): boolean => s.type === 'string' && (s.pattern === undefined || (s.pattern as string).startsWith('^[^'));
 
-beforeAll(async () => {
+// A centre per test: sign-in and enrolment are rate-limited per client address (60 and 20 a
+// minute), and each test alone sends up to that many, so tests sharing one centre failed with 429
+// or passed depending on the order they ran in.
+beforeEach(async () => {
   fx = await CentreFixture.start({ limits: { requestsPerMinute: 100_000 }, login: { maxFailuresPerAddress: 100_000, maxFailuresPerUser: 1000 } });
   admin = await fx.signIn(ACCOUNTS.admin);
   operator = await fx.signIn(ACCOUNTS.operator);
@@ -112,7 +115,7 @@ beforeAll(async () => {
   assetName = /\/assets\/([^"]+\.js)"/.exec(await (await fetch(`${fx.url}/`)).text())![1];
 }, 60_000);
 
-afterAll(async () => {
+afterEach(async () => {
   await fx?.close();
 });
 

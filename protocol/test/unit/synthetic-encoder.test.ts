@@ -164,17 +164,6 @@ describe('SyntheticH264Encoder decoded by ffmpeg', () => {
     expect(() => prague.encode(-1)).toThrow(RangeError);
     expect(prague.frames).toBe(1);
   });
-
-  it('encodes a 640x360 P frame in well under 2 ms of CPU on average', () => {
-    const enc = new SyntheticH264Encoder({ width: 640, height: 360, fps: 15, gopSeconds: 1000, name: 'perf' });
-    encodeClip(enc, 10); // warm-up, includes the IDR
-    // CPU time, not wall time: on a shared machine the test may be descheduled for seconds.
-    const c0 = process.cpuUsage();
-    encodeClip(enc, 200);
-    const c = process.cpuUsage(c0);
-    // Generous bound; typical is ~0.1 ms.
-    expect((c.user + c.system) / 1000 / 200).toBeLessThan(2);
-  });
 });
 
 describe('SyntheticH264Encoder with a bitrate', () => {

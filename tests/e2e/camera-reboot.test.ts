@@ -26,7 +26,7 @@ describe('a camera rebooting under a viewer', () => {
 
   it('resumes within 2 s of the camera answering again, with the viewer still connected and no reload', async () => {
     const page = await browser.context.newPage();
-    await signInPage(page, `${stack.centre.url}/#/live`, stack.accounts.operator);
+    await signInPage(page, `${stack.centre.url}/?diag=1#/live`, stack.accounts.operator);
     const cam = stack.fleet.info().cameras[0];
     const sim = stack.fleet.cameras[0];
     const [before] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 30 && ts[0].barcodes >= 10, 60_000, 'the camera playing');

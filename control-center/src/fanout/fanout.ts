@@ -140,9 +140,9 @@ export class Fanout {
     );
   }
 
-  /** Which shards carry a camera's viewers now (tests, diagnostics). */
-  placement(cameraId: string): number[] {
-    const entry = this.entries.get(cameraId);
+  /** Which shards carry the viewers of a camera's stream now (tests, diagnostics). */
+  placement(cameraId: string, profile: StreamProfileName = 'main'): number[] {
+    const entry = this.entries.get(feedKey(cameraId, profile));
     if (!entry) return [];
     return [...new Set([...entry.leases].map((l) => l.shard))].sort();
   }
@@ -365,7 +365,7 @@ export class Fanout {
   }
 
   private entryFor(cameraId: string, gatewayId: string, profile: StreamProfileName): FeedEntry {
-    const key = profile === 'main' ? cameraId : `${cameraId}#${profile}`;
+    const key = feedKey(cameraId, profile);
     const existing = this.entries.get(key);
     if (existing && !existing.closed) return existing;
     const streamId = randomUUID();
@@ -387,4 +387,9 @@ export class Fanout {
     entry.offerTimer = setTimeout(() => this.closeFeed(entry, 'gateway did not offer the stream in time', 'centre'), this.offerTimeout);
     return entry;
   }
+}
+
+/** A feed's key: one upstream per camera and profile (the main one keyed by the camera alone). */
+function feedKey(cameraId: string, profile: StreamProfileName): string {
+  return profile === 'main' ? cameraId : `${cameraId}#${profile}`;
 }

@@ -5,7 +5,7 @@ import { startStack } from './demo-stack';
  * `npm start`: the whole system on this machine — the reference region (Karlovy Vary,
  * Sokolov, Cheb, Mariánské Lázně: a municipal police force and a school with simulated
  * cameras in each town), one enrolled gateway per school, the control centre with its
- * SQLite file under data/ — and one sign-in per role. Ctrl-C stops everything.
+ * SQLite file under data/ (or SCHOOLCAM_DATA_DIR) — and one sign-in per role. Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
   console.log('Starting the simulator, the control centre and the school gateways…');
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const stack = await startStack({
     cameras: 10,
     schools: 4,
-    dataDir: join(process.cwd(), 'data'),
+    dataDir: process.env.SCHOOLCAM_DATA_DIR ?? join(process.cwd(), 'data'),
     port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080),
     logs: 'ignore',
     spare: { schoolId: 'zs-sokolov', count: 1 },

@@ -46,6 +46,12 @@ export const CenterConfig = Type.Object(
     ),
     /** Roles that must sign in with a one-time code (RFC 6238), e.g. [police, operator]. */
     totpRequiredFor: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { default: [], uniqueItems: true }),
+    /**
+     * A gateway whose link closed and that is not back within this raises a `gateway_offline`
+     * alarm (one that missed its heartbeat raises it at once); also how long gateways have to
+     * connect after the centre starts. Default 15000 ms.
+     */
+    gatewayOfflineGraceMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 15_000 }),
     /** How long a gateway enrolment token stays valid. Default 24 h. */
     enrolmentTokenMinutes: Minutes(24 * 60, 30 * 24 * 60),
     limits: Type.Object(
@@ -112,6 +118,7 @@ const DEFAULTS = {
   login: { maxFailuresPerUser: 5, lockMinutes: 15, windowMinutes: 15, maxFailuresPerAddress: 20 },
   totpRequiredFor: [],
   enrolmentTokenMinutes: 24 * 60,
+  gatewayOfflineGraceMs: 15_000,
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
   web: { dev: false },

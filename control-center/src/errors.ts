@@ -18,6 +18,20 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'AUDIT_UNAVAILABLE'
   | 'GATEWAY_OFFLINE'
+  /** The school's gateway is answering other requests (or a discovery runs); try again shortly. */
+  | 'GATEWAY_BUSY'
+  /** The school's gateway did not answer in time. */
+  | 'GATEWAY_TIMEOUT'
+  /** The school's gateway failed to answer (its own error, or a reply that makes no sense). */
+  | 'GATEWAY_FAILED'
+  /** The gateway cannot reach the camera. */
+  | 'CAMERA_UNREACHABLE'
+  /** The camera refused the user name or password (or offers only Basic auth in the clear). */
+  | 'CAMERA_AUTH'
+  /** The camera did not answer the gateway in time. */
+  | 'CAMERA_TIMEOUT'
+  /** The camera answers, but offers nothing the gateway can use (no H.264, no snapshot…). */
+  | 'CAMERA_UNSUPPORTED'
   | 'STREAM_ENDED'
   | 'TOO_MANY_TILES'
   | 'TOO_MANY_VIEWERS'

@@ -4,13 +4,19 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AccessPolicy } from './access/policy';
 import { AccessRevocations } from './access/revocation';
+import { alarmRoutes, visibleAlarms } from './alarms/alarm-routes';
+import { AlarmService } from './alarms/alarm-service';
 import { AuditLog } from './audit/audit-log';
 import { auditRoutes } from './audit/audit-routes';
 import { authRoutes } from './auth/auth-routes';
 import { AuthService } from './auth/auth-service';
 import { LoginGuard } from './auth/login-guard';
 import { SessionService } from './auth/session-service';
+import { CameraCatalogue } from './cameras/camera-catalogue';
+import { CameraHealthBoard } from './cameras/camera-health';
 import { cameraRoutes } from './cameras/camera-routes';
+import { registrationRoutes } from './cameras/registration-routes';
+import { CameraRegistration } from './cameras/registration-service';
 import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from './config';
 import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
@@ -19,6 +25,7 @@ import { healthRoutes } from './health/health-routes';
 import { docsRoutes } from './http/docs-routes';
 import { type RegisteredRoute, createHttpApp } from './http/http-app';
 import { GatewayLinkServer } from './link/gateway-link-server';
+import { GatewayRequests } from './link/gateway-requests';
 import { linkRoutes } from './link/link-routes';
 import { LOG_REDACT } from './logging';
 import { CentreMetrics } from './metrics/metrics';
@@ -26,11 +33,13 @@ import { metricsRoutes } from './metrics/metrics-routes';
 import { orgRoutes } from './orgs/org-routes';
 import { PrefsStore } from './prefs/prefs-store';
 import { prefsRoutes } from './prefs/prefs-routes';
+import { AlarmStore } from './storage/alarm-store';
 import { type Db, openDatabase } from './storage/database';
 import { CameraStore } from './storage/camera-store';
 import { GatewayStore } from './storage/gateway-store';
 import { LoginFailureStore } from './storage/login-failure-store';
 import { OrgStore } from './storage/org-store';
+import { RegistrationStore } from './storage/registration-store';
 import { SessionStore } from './storage/session-store';
 import { UserStore } from './storage/user-store';
 import { UserAdmin } from './users/user-admin';
@@ -71,6 +80,8 @@ export class ControlCenter {
     readonly liveViews: LiveViews,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
+    private readonly alarms: AlarmService,
+    private readonly requests: GatewayRequests,
     /** The fan-out (diagnostics and tests: its shards' counters, placement, test hooks). */
     readonly fanout: Fanout,
     private readonly hub: ViewerHub,
@@ -91,6 +102,8 @@ export class ControlCenter {
     } catch (err) {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
       opened.hub?.close();
+      opened.alarms?.close();
+      opened.requests?.close();
       opened.link?.close();
       opened.fanout?.close();
       await opened.fanout?.done;
@@ -116,13 +129,34 @@ export class ControlCenter {
     const gateways = new GatewayStore(db);
     const cameras = new CameraStore(db);
     const audit = new AuditLog(db);
+    const alarmStore = new AlarmStore(db);
+    const registrations = new RegistrationStore(db);
+    // Nothing is known of any camera until its gateway reports again.
+    cameras.markAllUnknown('waiting for the school gateway to report');
+    const health = new CameraHealthBoard();
+    const catalogue = new CameraCatalogue(cameras, health, registrations);
+
+    // Alarms from gateway events and from gateway links going away.
+    const alarms = new AlarmService(alarmStore, gateways, audit, log.child({ module: 'centre:alarms' }), { offlineGraceMs: config.gatewayOfflineGraceMs });
+    opened.alarms = alarms;
 
     // The link and the fan-out, joined by events (the link knows nothing of the fan-out).
     const link = new GatewayLinkServer(gateways, cameras, log.child({ module: 'centre:link' }), {
       messagesPerSecond: config.limits.linkMessagesPerSecond,
       onDropped: () => metrics.linkMessagesDropped.inc(),
+      sinks: { events: (gw, events) => alarms.ingest(gw, events), health: (gw, report) => health.report(gw, report) },
     });
     opened.link = link;
+    const requests = new GatewayRequests(link, log.child({ module: 'centre:requests' }));
+    opened.requests = requests;
+    link.on('reply', (gw, msg) => requests.onReply(gw, msg));
+    link.on('gatewayUp', (gw) => alarms.linkUp(gw));
+    link.on('gatewayGone', (gw, cause) => {
+      health.forgetGateway(gw);
+      requests.gatewayGone(gw);
+      alarms.linkDown(gw, cause);
+    });
+    alarms.awaitGateways(gateways.list().filter((g) => g.enrolledAt !== null && g.revokedAt === null).map((g) => g.id));
     const fanout = new Fanout(
       link,
       { ...opts.fanout, peer: { loopbackOnly: config.loopbackOnly }, upstreamLingerMs: config.upstreamLingerMs, shards: config.fanoutShards, trace: config.fanoutTrace },
@@ -170,7 +204,8 @@ export class ControlCenter {
       {
         liveViews,
         policy,
-        cameras,
+        cameras: catalogue,
+        openAlarms: (p) => visibleAlarms(policy, alarmStore, cameras, p, { open: true, limit: 200 }),
         audit,
         lookupSession: (id) => sessions.lookupById(id),
         onRefused: (code) => metrics.refusals.inc({ code, channel: 'viewer' }),
@@ -183,6 +218,7 @@ export class ControlCenter {
     opened.hub = hub;
     figures.viewerSockets = () => hub.size;
     link.on('cameras', () => hub.camerasChanged());
+    alarms.on('change', (alarm, change) => hub.alarmChanged(alarm, change));
 
     // HTTP: shared plumbing, then one plugin per area.
     const authDeps = { sessions, policy, audit, metrics, publicOrigin: config.publicOrigin, tls: Boolean(tls) };
@@ -201,7 +237,10 @@ export class ControlCenter {
     await app.register(authRoutes, { auth, sessions, secureCookie: Boolean(tls) });
     await app.register(orgRoutes, { orgs, policy, audit });
     await app.register(userRoutes, { users, admin: new UserAdmin(users, orgs, sessions, revocations, audit) });
-    await app.register(cameraRoutes, { cameras, policy, audit, metrics });
+    await app.register(cameraRoutes, { cameras: catalogue, policy, audit, metrics });
+    await app.register(alarmRoutes, { alarms, store: alarmStore, cameras, policy, audit, metrics });
+    const registration = new CameraRegistration({ requests, gateways, link, cameras, registrations, audit });
+    await app.register(registrationRoutes, { registration, catalogue, orgs, gateways, link, policy, audit, metrics });
     const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
     await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
     await app.register(auditRoutes, { audit });
@@ -222,7 +261,7 @@ export class ControlCenter {
       await metricsApp.listen({ host: config.metrics.host, port: config.metrics.port });
       metricsUrl = listenUrl(metricsApp, config.metrics.host, false);
     }
-    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, fanout, hub, opened.sweep, metricsApp, metricsUrl);
+    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl);
   }
 
   stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number; liveViews: number } {
@@ -237,6 +276,8 @@ export class ControlCenter {
     this.hub.close();
     this.liveViews.close();
     this.fanout.close();
+    this.alarms.close();
+    this.requests.close();
     this.link.close();
     await this.fanout.done;
     await this.app.close();
@@ -247,6 +288,8 @@ export class ControlCenter {
 
 interface Opened {
   link?: GatewayLinkServer;
+  alarms?: AlarmService;
+  requests?: GatewayRequests;
   fanout?: Fanout;
   hub?: ViewerHub;
   app?: FastifyInstance;

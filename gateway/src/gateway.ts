@@ -13,7 +13,9 @@ import type { PullPointFactory } from './events/camera-event-watcher';
 import { EventDelivery } from './link/event-delivery';
 import { LinkClient } from './link/link-client';
 import { RequestHandler } from './link/request-handler';
+import { fetchCameraSnapshot } from './snapshot/camera-snapshot';
 import { OnvifPullPoint } from './onvif/onvif-client';
+import { GatewayError } from './errors';
 import { CameraRegistry } from './storage/camera-registry';
 import { openDatabase, type Db } from './storage/database';
 import { EventOutbox, type NewEvent } from './storage/event-outbox';
@@ -45,6 +47,8 @@ export interface GatewayOptions {
   link?: { minBackoffMs?: number; maxBackoffMs?: number };
   /** Event resend after no ack (tests). */
   resendAfterMs?: number;
+  /** UDP port of the centre's directed discovery probes (tests against simulators on loopback); default 3702. */
+  discoveryPort?: number;
 }
 
 /**
@@ -102,13 +106,22 @@ export class Gateway {
         discover: (req) =>
           discoverDevices({
             interfaceAddress: req.interface,
+            multicast: req.multicast,
             targets: req.range === undefined ? [] : parseAddressRange(req.range),
+            port: opts.discoveryPort,
             timeoutMs: req.timeoutMs,
             username: req.username,
             password: req.password,
             logger: log.child({ module: 'gateway:discovery' }),
           }),
         check: (req) => checkCamera({ url: req.url, username: req.username, password: req.password, timeoutMs: req.timeoutMs }),
+        snapshot: (req) => {
+          const cam = registry.get(req.cameraId);
+          if (!cam) return Promise.reject(new GatewayError('NOT_FOUND', `no camera ${req.cameraId} on this gateway`));
+          if (!cam.onvif) return Promise.reject(new GatewayError('UNSUPPORTED', 'a plain RTSP camera has no snapshot service; register it through ONVIF for snapshots'));
+          const { xaddr, username, password } = cam.onvif;
+          return fetchCameraSnapshot({ xaddr, username, password, profile: req.profile ?? 'main', allowBasicAuth: cam.allowBasicAuth });
+        },
         registryChanged: () => this.reconcile(),
         inventory: (id) => this.cameras.get(id)?.inventory(),
         send: (msg) => this.link.send(msg),
@@ -318,6 +331,7 @@ export class Gateway {
       case 'check':
       case 'camera.register':
       case 'camera.unregister':
+      case 'snapshot':
         this.requests.handle(msg);
         return;
       case 'error':
@@ -333,6 +347,7 @@ export class Gateway {
       case 'check.result':
       case 'camera.registered':
       case 'camera.unregistered':
+      case 'snapshot.result':
       case 'request.failed':
         this.log.warn({ type: msg.type }, 'centre sent a gateway-only message');
         return;

@@ -8,6 +8,15 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export type Account = FixtureAccount;
 
+/** Test accounts for a stack around one school: the region's admin and operator, and that school's IT. */
+export function schoolAccounts(schoolId: string): Record<'admin' | 'operator' | 'it', Account> {
+  return {
+    admin: { role: 'admin', username: 'admin', password: 'admin-password-1', org: 'kvk' },
+    operator: { role: 'operator', username: 'operator', password: 'operator-password-1', org: 'kvk' },
+    it: { role: 'school_it', username: 'it-school', password: 'school-it-password-1', org: schoolId },
+  };
+}
+
 /** The reference region and the given accounts, in the centre's database before it starts. */
 export const seedCentre = seedDatabase;
 

@@ -15,15 +15,19 @@ import type { Principal, Role } from './principal';
 export type Permission =
   /** See a camera in lists, with its health. */
   | 'camera.read'
-  /** Watch a camera live. */
+  /** Watch a camera live, or take a snapshot of it. */
   | 'camera.view'
+  /** Find, check, register, edit and remove a school's cameras (through its gateway). */
+  | 'camera.manage'
+  /** Acknowledge alarms (seeing them follows camera scope). */
+  | 'alarm.ack'
   | 'org.read'
   | 'org.manage'
   | 'user.manage'
   | 'gateway.manage'
   | 'audit.read';
 
-export type CameraPermission = Extract<Permission, 'camera.read' | 'camera.view'>;
+export type CameraPermission = Extract<Permission, 'camera.read' | 'camera.view' | 'camera.manage'>;
 
 /** Why an access was allowed: the role itself, or an extension such as a police grant. */
 export type AccessBasis = { kind: 'role' } | { kind: 'grant'; grantId: string };
@@ -73,12 +77,19 @@ export interface Scope {
   cameraIds: ReadonlySet<string>;
 }
 
+/**
+ * Alarms and camera health are seen by whoever sees the camera (`camera.read`, with its scope);
+ * only the regional office acknowledges alarms (`alarm.ack`): a school's IT sees its own school's
+ * alarms but does not clear them from the operators' list. Registering cameras (`camera.manage`)
+ * is school IT's job for its own school, and regional IT's (admin) for any school; the regional
+ * office watches but does not configure.
+ */
 const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
-  admin: new Set<Permission>(['camera.read', 'org.read', 'org.manage', 'user.manage', 'gateway.manage']),
-  operator: new Set<Permission>(['camera.read', 'camera.view', 'org.read']),
+  admin: new Set<Permission>(['camera.read', 'camera.manage', 'org.read', 'org.manage', 'user.manage', 'gateway.manage']),
+  operator: new Set<Permission>(['camera.read', 'camera.view', 'alarm.ack', 'org.read']),
   // Police see nothing of their own: cameras come only through grants (an AccessExtension).
   police: new Set<Permission>(['org.read']),
-  school_it: new Set<Permission>(['camera.read', 'camera.view', 'org.read']),
+  school_it: new Set<Permission>(['camera.read', 'camera.view', 'camera.manage', 'org.read']),
   auditor: new Set<Permission>(['camera.read', 'org.read', 'audit.read']),
 };
 
@@ -134,7 +145,7 @@ export class AccessPolicy {
   }
 
   /**
-   * The one scope filter for every school-bound record (cameras now; alarms and grants later):
+   * The one scope filter for every school-bound record (cameras, alarms; grants later):
    * keeps what the principal may see.
    */
   filterByScope<T extends ScopedRecord>(principal: Principal, records: readonly T[]): T[] {

@@ -17,7 +17,14 @@ export type AuditKind =
   | 'gateway.create'
   | 'gateway.enrol'
   | 'gateway.revoke'
-  | 'audit.export';
+  | 'audit.export'
+  | 'alarm.ack'
+  | 'camera.discover'
+  | 'camera.check'
+  | 'camera.register'
+  | 'camera.update'
+  | 'camera.unregister'
+  | 'camera.snapshot';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 

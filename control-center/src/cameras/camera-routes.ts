@@ -5,11 +5,11 @@ import { ErrorBody } from '../auth/auth-schemas';
 import { type RequestAuthDeps, principalOf, refuse } from '../auth/request-auth';
 import { AppError } from '../errors';
 import { CameraId } from '../http/schemas';
-import type { CameraStore } from '../storage/camera-store';
+import type { CameraCatalogue } from './camera-catalogue';
 import { CameraView, cameraView, visibleCameras } from './camera-view';
 
 export interface CameraRoutesDeps extends Pick<RequestAuthDeps, 'audit' | 'metrics'> {
-  cameras: CameraStore;
+  cameras: Pick<CameraCatalogue, 'list' | 'get'>;
   policy: AccessPolicy;
 }
 
@@ -21,7 +21,7 @@ export const cameraRoutes: FastifyPluginCallbackTypebox<CameraRoutesDeps> = (app
     '/api/cameras',
     {
       config: { access: { kind: 'session' } },
-      schema: { summary: 'Cameras in the caller\'s scope, with health', tags: ['cameras'], response: { 200: Type.Object({ cameras: Type.Array(CameraView) }) } },
+      schema: { summary: 'Cameras in the caller\'s scope, with health and registration', tags: ['cameras'], response: { 200: Type.Object({ cameras: Type.Array(CameraView) }) } },
     },
     (req) => ({ cameras: visibleCameras(policy, cameras, principalOf(req)) }),
   );

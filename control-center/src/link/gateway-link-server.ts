@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import {
+  type CameraHealth,
+  type GatewayEvent,
   type LinkMessage,
   encodeLinkMessage,
   parseGatewayAuth,
@@ -14,6 +16,14 @@ import { localCameraId } from '../cameras/camera-id';
 import type { GatewayStore } from '../storage/gateway-store';
 import type { CameraStore } from '../storage/camera-store';
 import type { GatewayLinkPort } from '../fanout/fanout';
+import type { GatewayReply } from './gateway-requests';
+
+/**
+ * Why a gateway's link went away: its socket closed, it missed its heartbeat, it was cut for
+ * flooding or not reading, its hello named another gateway, a new connection of the same gateway
+ * replaced it, it was revoked, or the centre is shutting down.
+ */
+export type LinkDownCause = 'closed' | 'missed_heartbeat' | 'flooding' | 'not_reading' | 'bad_hello' | 'replaced' | 'revoked' | 'shutdown';
 
 export interface LinkServerEvents {
   /** Camera list or states changed (for pushing to dashboards). */
@@ -22,8 +32,20 @@ export interface LinkServerEvents {
   offer: [gatewayId: string, streamId: string, sdp: string];
   /** A gateway ended a stream (camera failed, stopped). */
   streamEnded: [gatewayId: string, streamId: string, reason: string];
-  /** A gateway's link went away. */
-  gatewayGone: [gatewayId: string];
+  /** A gateway's link went away, and why. */
+  gatewayGone: [gatewayId: string, cause: LinkDownCause];
+  /** A gateway said hello with the identity its credentials prove. */
+  gatewayUp: [gatewayId: string];
+  /** A gateway answered one of the centre's requests. */
+  reply: [gatewayId: string, msg: GatewayReply];
+}
+
+/** Where the link puts what gateways report. */
+export interface LinkSinks {
+  /** Stores a gateway's events; returns the ids to ack. Throws when they could not be stored (nothing is acked then). */
+  events(gatewayId: string, events: readonly GatewayEvent[]): string[];
+  /** Records a gateway's health report; returns whether something worth a camera-list push changed. */
+  health(gatewayId: string, cameras: readonly CameraHealth[]): boolean;
 }
 
 interface GatewaySession {
@@ -34,6 +56,8 @@ interface GatewaySession {
   tokens: number;
   tokensAt: number;
   dropped: number;
+  /** Its first valid hello came. */
+  greeted: boolean;
 }
 
 export interface LinkServerOptions {
@@ -45,6 +69,8 @@ export interface LinkServerOptions {
   messagesPerSecond?: number;
   /** Called for every message dropped by the rate limit (metrics). */
   onDropped?: () => void;
+  /** Events and health; without them both are ignored (and events never acked). */
+  sinks?: LinkSinks;
 }
 
 /** A gateway not reading what the centre sends is dropped past this many queued bytes. */
@@ -117,7 +143,7 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
     }
     if (s.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.log.warn({ gateway: gatewayId }, 'gateway is not reading its link; dropping it');
-      this.drop(s, 'not reading');
+      this.drop(s, 'not reading', 'not_reading');
       return false;
     }
     s.ws.send(encodeLinkMessage(out));
@@ -127,29 +153,29 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
   /** Drops a gateway's link now (revoked). */
   disconnect(gatewayId: string, reason: string): void {
     const s = this.sessions.get(gatewayId);
-    if (s) this.drop(s, reason);
+    if (s) this.drop(s, reason, 'revoked');
   }
 
   accept(ws: WebSocket, gatewayId: string): void {
     const previous = this.sessions.get(gatewayId);
     if (previous) {
       this.log.info({ gateway: gatewayId }, 'gateway reconnected; dropping the previous link');
-      this.drop(previous, 'replaced by a new connection');
+      this.drop(previous, 'replaced by a new connection', 'replaced');
     }
     const now = Date.now();
-    const session: GatewaySession = { ws, gatewayId, lastSeen: now, tokens: this.rate * 4, tokensAt: now, dropped: 0 };
+    const session: GatewaySession = { ws, gatewayId, lastSeen: now, tokens: this.rate * 4, tokensAt: now, dropped: 0, greeted: false };
     this.sessions.set(gatewayId, session);
     this.gateways.touch(gatewayId);
     this.log.info({ gateway: gatewayId }, 'gateway connected');
     ws.send(encodeLinkMessage({ type: 'welcome', gatewayId, heartbeatMs: this.heartbeatMs }));
     ws.on('message', (data: Buffer) => this.onMessage(session, data));
-    ws.on('close', () => this.gone(session));
+    ws.on('close', () => this.gone(session, 'closed'));
     ws.on('error', (err) => this.log.warn({ gateway: gatewayId, err: err.message }, 'link socket error'));
   }
 
   close(): void {
     clearInterval(this.sweep);
-    for (const s of [...this.sessions.values()]) this.drop(s, 'centre shutting down');
+    for (const s of [...this.sessions.values()]) this.drop(s, 'centre shutting down', 'shutdown');
   }
 
   private onMessage(s: GatewaySession, data: Buffer): void {
@@ -181,7 +207,7 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
     s.dropped++;
     this.opts.onDropped?.();
     if (s.dropped === 1) this.log.warn({ gateway: s.gatewayId }, 'gateway exceeds its link message rate; dropping messages');
-    if (s.dropped > capacity) this.drop(s, 'message flood');
+    if (s.dropped > capacity) this.drop(s, 'message flood', 'flooding');
     return false;
   }
 
@@ -191,11 +217,15 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
         const record = this.gateways.get(s.gatewayId);
         if (msg.gatewayId !== s.gatewayId || record?.schoolId !== msg.schoolId) {
           this.log.warn({ gateway: s.gatewayId, claimed: msg.gatewayId, school: msg.schoolId }, 'hello does not match the credentials');
-          this.drop(s, 'hello does not match the credentials');
+          this.drop(s, 'hello does not match the credentials', 'bad_hello');
           return;
         }
         const refused = this.cameras.replaceInventory(s.gatewayId, msg.cameras);
         if (refused.length > 0) this.log.warn({ gateway: s.gatewayId, cameras: refused }, 'camera ids collide with another gateway\'s public ids; ignored');
+        if (!s.greeted) {
+          s.greeted = true;
+          this.emit('gatewayUp', s.gatewayId);
+        }
         this.emit('cameras');
         return;
       }
@@ -218,13 +248,23 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
         if (msg.streamId) this.emit('streamEnded', s.gatewayId, msg.streamId, msg.message);
         return;
       case 'events':
-      case 'health':
+        this.storeEvents(s, msg.events);
+        return;
+      case 'health': {
+        // Health carries every camera's state too: it keeps the list right even if a camera.state was lost.
+        let changed = false;
+        for (const h of msg.cameras) if (this.cameras.setState(s.gatewayId, h.cameraId, h.state, h.reason ?? null)) changed = true;
+        if (this.opts.sinks?.health(s.gatewayId, msg.cameras)) changed = true;
+        if (changed) this.emit('cameras');
+        return;
+      }
       case 'discover.result':
       case 'check.result':
       case 'camera.registered':
       case 'camera.unregistered':
+      case 'snapshot.result':
       case 'request.failed':
-        this.log.debug({ gateway: s.gatewayId, type: msg.type }, 'link message not handled by this centre yet; ignored');
+        this.emit('reply', s.gatewayId, msg);
         return;
       case 'welcome':
       case 'stream.start':
@@ -235,6 +275,7 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
       case 'check':
       case 'camera.register':
       case 'camera.unregister':
+      case 'snapshot':
         this.log.warn({ gateway: s.gatewayId, type: msg.type }, 'gateway sent a centre-only message');
         return;
       default:
@@ -247,23 +288,42 @@ export class GatewayLinkServer extends EventEmitter<LinkServerEvents> implements
     for (const s of [...this.sessions.values()]) {
       if (now - s.lastSeen > this.heartbeatTimeoutMs) {
         this.log.warn({ gateway: s.gatewayId }, 'gateway missed its heartbeat');
-        this.drop(s, 'missed heartbeat');
+        this.drop(s, 'missed heartbeat', 'missed_heartbeat');
       }
     }
   }
 
-  private drop(s: GatewaySession, reason: string): void {
-    s.ws.close(4000, reason.slice(0, 120));
-    s.ws.terminate();
-    this.gone(s);
+  /**
+   * Stores the events and acks them by id (copies already stored included). If they cannot be
+   * stored, nothing is acked and the link is dropped: the gateway sends everything unacked again,
+   * oldest first, when it reconnects — so no later event is stored before an earlier one.
+   */
+  private storeEvents(s: GatewaySession, events: readonly GatewayEvent[]): void {
+    const sink = this.opts.sinks;
+    if (!sink) return;
+    let ids: string[];
+    try {
+      ids = sink.events(s.gatewayId, events);
+    } catch (err) {
+      this.log.error({ gateway: s.gatewayId, err: (err as Error).message, first: events[0]?.seq }, 'events could not be stored; dropping the link so the gateway sends them again');
+      this.drop(s, 'events could not be stored', 'closed');
+      return;
+    }
+    if (ids.length > 0) this.send(s.gatewayId, { type: 'events.ack', ids });
   }
 
-  private gone(s: GatewaySession): void {
+  private drop(s: GatewaySession, reason: string, cause: LinkDownCause): void {
+    s.ws.close(4000, reason.slice(0, 120));
+    s.ws.terminate();
+    this.gone(s, cause);
+  }
+
+  private gone(s: GatewaySession, cause: LinkDownCause): void {
     if (this.sessions.get(s.gatewayId) !== s) return;
     this.sessions.delete(s.gatewayId);
     this.gateways.touch(s.gatewayId);
     this.cameras.markGatewayOffline(s.gatewayId, 'gateway offline');
-    this.emit('gatewayGone', s.gatewayId);
+    this.emit('gatewayGone', s.gatewayId, cause);
     this.log.info({ gateway: s.gatewayId }, 'gateway disconnected');
     this.emit('cameras');
   }

@@ -10,7 +10,8 @@ export interface CameraRecord {
   gatewayId: string;
   schoolId: string;
   name: string;
-  state: CameraState | 'offline';
+  /** What the gateway last reported; `offline` when its link is down, `unknown` from a centre start until the gateway reports. */
+  state: CameraState | 'unknown';
   reason: string | null;
   width: number | null;
   height: number | null;
@@ -56,6 +57,28 @@ export class CameraStore {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
       throw err;
     }
+  }
+
+  /**
+   * Records a state a gateway reported in its health (the same states as `camera.state`). Returns
+   * whether it changed anything.
+   */
+  setState(gatewayId: string, localId: string, state: CameraState, reason: string | null): boolean {
+    return (
+      this.db
+        .prepare('UPDATE cameras SET state = ?, reason = ?, updated_at = ? WHERE gateway_id = ? AND local_id = ? AND (state IS NOT ? OR reason IS NOT ?)')
+        .run(state, reason, Date.now(), gatewayId, localId, state, reason).changes > 0
+    );
+  }
+
+  /** Forgets one camera (it was unregistered); its gateway's next hello says the same. */
+  remove(gatewayId: string, localId: string): boolean {
+    return this.db.prepare('DELETE FROM cameras WHERE gateway_id = ? AND local_id = ?').run(gatewayId, localId).changes > 0;
+  }
+
+  /** At start: nothing is known of any camera until its gateway reports. */
+  markAllUnknown(reason: string): void {
+    this.db.prepare(`UPDATE cameras SET state = 'unknown', reason = ?, updated_at = ?`).run(reason, Date.now());
   }
 
   /** Marks every camera of a gateway offline (its link went away, or it was revoked). */

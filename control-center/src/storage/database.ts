@@ -128,7 +128,65 @@ const MIGRATIONS: readonly string[] = [
      hash TEXT NOT NULL
    );
    CREATE INDEX audit_at ON audit_log(at);`,
-  // v3: the dashboard — towns' coordinates for the region map, each account's preferences and saved live views.
+  // v3: events and alarms; what the centre records of each registered camera. Every event a
+  // gateway delivered, stored once by its id and ordered per gateway by its seq; alarms made
+  // from them (and from gateway links going away); each camera's purpose, legal basis and
+  // retention (camera passwords are never stored here: they live on the school's gateway).
+  `CREATE TABLE gateway_events (
+     id TEXT PRIMARY KEY,
+     gateway_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     camera_id TEXT NOT NULL,
+     school_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     active INTEGER,
+     at INTEGER NOT NULL,
+     camera_time TEXT,
+     reason TEXT,
+     received_at INTEGER NOT NULL,
+     alarm_id TEXT
+   );
+   CREATE INDEX gateway_events_order ON gateway_events(gateway_id, seq);
+   CREATE INDEX gateway_events_alarm ON gateway_events(alarm_id);
+
+   CREATE TABLE alarms (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('motion', 'tamper', 'camera_offline', 'gateway_offline')),
+     gateway_id TEXT NOT NULL,
+     camera_id TEXT,
+     school_id TEXT NOT NULL,
+     raised_at INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     last_at INTEGER NOT NULL,
+     occurrences INTEGER NOT NULL,
+     active INTEGER NOT NULL,
+     cleared_at INTEGER,
+     reason TEXT,
+     acked_by TEXT,
+     acked_at INTEGER,
+     ack_note TEXT
+   );
+   CREATE INDEX alarms_raised ON alarms(raised_at);
+   CREATE INDEX alarms_subject ON alarms(gateway_id, camera_id, kind, raised_at);
+   CREATE INDEX alarms_school ON alarms(school_id, raised_at);
+
+   CREATE TABLE camera_registrations (
+     gateway_id TEXT NOT NULL,
+     local_id TEXT NOT NULL,
+     public_id TEXT NOT NULL UNIQUE,
+     school_id TEXT NOT NULL,
+     purpose TEXT NOT NULL,
+     legal_basis TEXT NOT NULL,
+     retention_hours INTEGER NOT NULL,
+     schedule TEXT,
+     source TEXT,
+     registered_by TEXT NOT NULL,
+     registered_at INTEGER NOT NULL,
+     updated_by TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (gateway_id, local_id)
+   );`,
+  // v4: the dashboard — towns' coordinates for the region map, each account's preferences and saved live views.
   `ALTER TABLE orgs ADD COLUMN lat REAL;
    ALTER TABLE orgs ADD COLUMN lon REAL;
 

@@ -1,5 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { AccessRevocations, EndCause, ViewSelector } from '../access/revocation';
+import type { AlarmChange } from '../alarms/alarm-view';
+import type { AlarmRecord } from '../storage/alarm-store';
 import type { LiveViews } from './live-views';
 import { ViewerSession, type ViewerSessionDeps } from './viewer-session';
 
@@ -51,7 +53,14 @@ export class ViewerHub {
     ws.on('close', () => this.sockets.delete(session));
     ws.on('drain', () => session.flushDeferred());
     session.sendCameras();
+    session.sendAlarms();
     return session;
+  }
+
+  /** An alarm changed: pushed at once (alarms are rare and urgent) to every socket whose account may see it. */
+  alarmChanged(alarm: AlarmRecord, change: AlarmChange): void {
+    if (this.closed) return;
+    for (const s of this.sockets) s.sendAlarm(alarm, change);
   }
 
   /** The camera list or states changed: push to every socket, at most once per push interval. */

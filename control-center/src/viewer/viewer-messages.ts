@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
 import type { EndCause } from '../access/revocation';
+import type { AlarmChange, AlarmView } from '../alarms/alarm-view';
 import type { CameraView } from '../cameras/camera-view';
 
 /**
@@ -50,13 +51,22 @@ export type ViewerErrorCode =
   | 'INTERNAL';
 
 export type ViewerEvent =
+  /** Every camera the account may see, with health; sent on connect and whenever the list or a state changes. */
   | { type: 'cameras'; cameras: CameraView[] }
+  /** The open (unacknowledged) alarms the account may see, newest first (at most 200); sent on connect. */
+  | { type: 'alarms'; alarms: AlarmView[] }
+  /** One alarm the account may see was raised, happened again, cleared or was acknowledged: replace it by `id`. */
+  | { type: 'alarm'; change: AlarmChange; alarm: AlarmView }
   | { type: 'offer'; tile: string; sdp: string }
   /** A live view ended; `cause` says why (typed), `reason` in words. */
   | { type: 'ended'; tile: string; cause: EndCause; reason: string }
   | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
   /** The session is over (logout, expiry, account change); the socket closes next with code 4401. */
   | { type: 'signed-out'; cause: EndCause; reason: string };
+
+/** Every event type of the channel, in a record so the compiler refuses a missing one (the authorization matrix iterates it). */
+const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, ended: true, error: true, 'signed-out': true };
+export const VIEWER_EVENT_TYPES = Object.keys(EVENT_TYPES) as ViewerEvent['type'][];
 
 /** WebSocket close code sent after `signed-out`. */
 export { CLOSE_SIGNED_OUT } from './viewer-close';

@@ -6,9 +6,11 @@ import type { Principal } from '../access/principal';
 import { type EndCause, describeCause } from '../access/revocation';
 import type { AuditSink, LiveView, LiveViews } from './live-views';
 import type { SessionLookup } from '../auth/session-service';
+import { type AlarmChange, type AlarmView, alarmScope, alarmView } from '../alarms/alarm-view';
+import type { CameraEntry } from '../cameras/camera-catalogue';
 import { visibleCameras } from '../cameras/camera-view';
 import { AppError } from '../errors';
-import type { CameraStore } from '../storage/camera-store';
+import type { AlarmRecord } from '../storage/alarm-store';
 import { CLOSE_SIGNED_OUT, type ViewerErrorCode, type ViewerEvent, type ViewerRequest, parseViewerRequest } from './viewer-messages';
 
 /** Above this many bytes queued for the browser, camera-list pushes wait; above the hard limit the socket is dropped. */
@@ -20,7 +22,9 @@ const MESSAGES_PER_SECOND = 50;
 export interface ViewerSessionDeps {
   liveViews: LiveViews;
   policy: AccessPolicy;
-  cameras: Pick<CameraStore, 'get' | 'list'>;
+  cameras: { get(id: string): CameraEntry | undefined; list(): CameraEntry[] };
+  /** The open alarms a principal may see (sent when the socket opens). */
+  openAlarms(principal: Principal): AlarmView[];
   audit: AuditSink;
   /** Re-reads the session behind this socket (on every message and every sweep). */
   lookupSession(sessionId: string): SessionLookup;
@@ -78,6 +82,21 @@ export class ViewerSession {
     const found = this.principal();
     if (!found) return;
     this.send({ type: 'cameras', cameras: visibleCameras(this.deps.policy, this.deps.cameras, found) });
+  }
+
+  /** The open alarms the account may see (on connect). */
+  sendAlarms(): void {
+    const found = this.principal();
+    if (!this.closed && found) this.send({ type: 'alarms', alarms: this.deps.openAlarms(found) });
+  }
+
+  /** Pushes an alarm change, when the account may see that alarm now (checked at every push). */
+  sendAlarm(alarm: AlarmRecord, change: AlarmChange): void {
+    if (this.closed) return;
+    const found = this.principal();
+    if (!found || !this.deps.policy.decide(found, 'camera.read', alarmScope(alarm)).allowed) return;
+    const name = alarm.cameraId === null ? null : (this.deps.cameras.get(alarm.cameraId)?.name ?? null);
+    this.send({ type: 'alarm', change, alarm: alarmView(alarm, name) });
   }
 
   /** Sends a deferred camera list once the browser has caught up. */

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/access/principal';
-import { VIEWER_REQUEST_TYPES, type ViewerRequest } from '../../src/viewer/viewer-messages';
+import type { AlarmView } from '../../src/alarms/alarm-view';
+import { VIEWER_EVENT_TYPES, VIEWER_REQUEST_TYPES, type ViewerEvent, type ViewerRequest } from '../../src/viewer/viewer-messages';
 import { CentreClient } from '../support/api-client';
 import { ACCOUNTS, CentreFixture, type FakeGateway, openViewer, until } from '../support/centre-fixture';
 
@@ -42,6 +43,9 @@ interface RouteCase {
 const all = (status: number): Record<Caller, number> => ({ admin: status, operator: status, police: status, school_it: status, auditor: status, anonymous: status });
 const only = (role: Role, status: number): Record<Caller, number> => ({ ...all(403), anonymous: 401, [role]: status });
 const signedIn = (status: number): Record<Caller, number> => ({ ...all(status), anonymous: 401 });
+/** Managing a school's cameras: its own school's IT and the region's admin; the other region roles may not; police see no school. */
+const manage = (status: number): Record<Caller, number | Record<Target, number>> => ({ admin: status, school_it: { own: status, foreign: 404 }, operator: 403, auditor: 403, police: 404, anonymous: 401 });
+const registrationFacts = (): Record<string, unknown> => ({ purpose: 'Ochrana vstupu', legalBasis: 'čl. 6 odst. 1 písm. f) GDPR', retentionHours: 48 });
 
 let fx: CentreFixture;
 const clients = {} as Record<Role, CentreClient>;
@@ -54,6 +58,31 @@ async function freshUser(): Promise<string> {
   const res = await admin.post<{ id: string }>('/api/users', { username: `u-${randomBytes(4).toString('hex')}`, password: 'a-long-password-1', role: 'operator', orgId: 'kvk' });
   return res.body.id;
 }
+/** A new camera on a target's gateway, registered through the API by the admin. */
+async function freshCamera(t: Target): Promise<string> {
+  const id = `c-${randomBytes(4).toString('hex')}`;
+  const res = await admin.post<{ camera: { id: string } }>(`/api/schools/${school(t)}/cameras`, registration(id));
+  if (res.status !== 201) throw new Error(`registering a camera: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.camera.id;
+}
+const registration = (id: string): Record<string, unknown> => ({
+  id,
+  name: 'Nová kamera',
+  rtsp: { url: 'rtsp://10.0.0.7/stream1', username: 'u', password: 'camera-password' },
+  purpose: 'Ochrana vstupu',
+  legalBasis: 'čl. 6 odst. 1 písm. f) GDPR',
+  retentionHours: 72,
+});
+/** A new open alarm on a target's gateway (motion on a camera of its own), as the centre lists it. */
+async function freshAlarm(t: Target): Promise<string> {
+  const local = `m-${randomBytes(4).toString('hex')}`;
+  const eventId = randomBytes(16).toString('hex');
+  gateways[t].send({ type: 'events', events: [{ id: eventId, seq: ++eventSeq, cameraId: local, kind: 'motion', active: true, at: Date.now() }] });
+  await until(() => gateways[t].messages.some((m) => m.type === 'events.ack' && m.ids.includes(eventId)), 'the event acked');
+  const listed = await clients.operator.get<{ alarms: { id: string }[] }>(`/api/alarms?cameraId=${encodeURIComponent(`${gateways[t].id}:${local}`)}`);
+  return listed.body.alarms[0].id;
+}
+let eventSeq = 0;
 async function freshGateway(t: Target): Promise<{ id: string; token: string }> {
   const id = `gw-${randomBytes(4).toString('hex')}`;
   const res = await admin.post<{ enrolment: { token: string } }>('/api/gateways', { id, schoolId: school(t), name: 'Matrix' });
@@ -134,6 +163,44 @@ const CASES: Record<string, RouteCase> = {
     request: async (_c, t) => ({ path: '/api/gateways/enroll', body: { token: (await freshGateway(t)).token } }),
     expect: all(200),
   },
+  'GET /api/alarms': {
+    request: async () => {
+      await Promise.all([freshAlarm('own'), freshAlarm('foreign')]);
+      return { path: '/api/alarms?state=all&limit=1000' };
+    },
+    expect: signedIn(200),
+    check: (c, body) => {
+      const gws = [...new Set((body as { alarms: AlarmView[] }).alarms.map((a) => a.gatewayId))].filter((g) => g === gateways.own.id || g === gateways.foreign.id).sort();
+      if (c === 'police') expect(gws).toEqual([]);
+      else if (c === 'school_it') expect(gws).toEqual([gateways.own.id]);
+      else expect(gws).toEqual([gateways.foreign.id, gateways.own.id].sort());
+    },
+  },
+  'GET /api/alarms/:id': {
+    targeted: true,
+    request: async (_c, t) => ({ path: `/api/alarms/${await freshAlarm(t)}` }),
+    expect: { admin: 200, operator: 200, auditor: 200, school_it: { own: 200, foreign: 404 }, police: 404, anonymous: 401 },
+  },
+  'POST /api/alarms/:id/ack': { targeted: true, request: async (_c, t) => ({ path: `/api/alarms/${await freshAlarm(t)}/ack`, body: {} }), expect: only('operator', 200) },
+  'GET /api/schools/:id/gateways': {
+    targeted: true,
+    request: (_c, t) => ({ path: `/api/schools/${school(t)}/gateways` }),
+    expect: { admin: 200, operator: 200, auditor: 200, school_it: { own: 200, foreign: 404 }, police: 404, anonymous: 401 },
+  },
+  'POST /api/schools/:id/discover': { targeted: true, request: (_c, t) => ({ path: `/api/schools/${school(t)}/discover`, body: { range: '10.0.0.1-10.0.0.9', multicast: false } }), expect: manage(200) },
+  'POST /api/schools/:id/check': { targeted: true, request: (_c, t) => ({ path: `/api/schools/${school(t)}/check`, body: { url: 'rtsp://10.0.0.7/stream1' } }), expect: manage(200) },
+  'POST /api/schools/:id/cameras': {
+    targeted: true,
+    request: (_c, t) => ({ path: `/api/schools/${school(t)}/cameras`, body: registration(`c-${randomBytes(4).toString('hex')}`) }),
+    expect: manage(201),
+  },
+  'PATCH /api/cameras/:id': { targeted: true, request: (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(camera(t))}`, body: registrationFacts() }), expect: manage(200) },
+  'DELETE /api/cameras/:id': { targeted: true, request: async (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(await freshCamera(t))}` }), expect: manage(204) },
+  'GET /api/cameras/:id/snapshot': {
+    targeted: true,
+    request: (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(camera(t))}/snapshot` }),
+    expect: { admin: 403, operator: 200, auditor: 403, school_it: { own: 200, foreign: 404 }, police: 404, anonymous: 401 },
+  },
   'GET /api/audit': { request: () => ({ path: '/api/audit?limit=5' }), expect: only('auditor', 200) },
   'GET /api/audit/export': { request: () => ({ path: '/api/audit/export?format=json' }), expect: only('auditor', 200) },
   'GET /api/audit/verify': { request: () => ({ path: '/api/audit/verify' }), expect: only('auditor', 200) },
@@ -156,6 +223,21 @@ const CASES: Record<string, RouteCase> = {
 const SOCKET_CASES: Record<string, Record<Caller, number>> = {
   'GET /api/view': signedIn(101),
   'GET /link': all(401), // a session is not a gateway secret
+};
+
+/**
+ * Viewer-socket events: the replies to a request (covered by MESSAGE_CASES), and the pushes that
+ * carry school-bound data — which of the two targets' cameras and alarms each role is shown.
+ */
+const REGION: Record<Role, Target[]> = { admin: ['own', 'foreign'], operator: ['own', 'foreign'], auditor: ['own', 'foreign'], school_it: ['own'], police: [] };
+const EVENT_CASES: Record<ViewerEvent['type'], 'reply' | Record<Role, Target[]>> = {
+  offer: 'reply',
+  ended: 'reply',
+  error: 'reply',
+  'signed-out': 'reply',
+  cameras: REGION,
+  alarms: REGION,
+  alarm: REGION,
 };
 
 type Outcome = 'offer' | 'NOT_FOUND' | 'FORBIDDEN' | 'NO_OFFER' | 'silent';
@@ -264,6 +346,38 @@ describe('authorization matrix', () => {
     expect(await res.text()).toMatch(/^schoolcam_access_refusals_total\{code="FORBIDDEN",channel="http"\} \d+$/m);
     expect((await fetch(`${fx.url}/metrics`, { headers: { authorization: 'Bearer wrong-token-wrong-token-00' } })).status).toBe(401);
   });
+
+  it('pushes cameras and alarms over the viewer socket only to the roles that may see them, own and foreign school', async () => {
+    expect(Object.keys(EVENT_CASES).sort()).toEqual([...VIEWER_EVENT_TYPES].sort()); // a new event type needs an expectation
+    await Promise.all([freshAlarm('own'), freshAlarm('foreign')]); // open alarms, listed on connect
+    const wrong: string[] = [];
+    const targetsOf = (gatewayIds: (string | null | undefined)[]): Target[] =>
+      (['own', 'foreign'] as const).filter((t) => gatewayIds.includes(gateways[t].id));
+    const sockets = await Promise.all(
+      ROLES.map(async (role) => {
+        const v = await openViewer(fx.url, clients[role].cookie);
+        if (typeof v === 'number') throw new Error(`viewer socket refused for ${role}: ${v}`);
+        return [role, v] as const;
+      }),
+    );
+    await until(() => sockets.every(([, v]) => v.events.some((e) => e.type === 'cameras') && v.events.some((e) => e.type === 'alarms')), 'cameras and alarms on connect');
+    const raised = await Promise.all([freshAlarm('own'), freshAlarm('foreign')]);
+    // The operator sees both: once its pushes arrived, everyone's did (one loop, in order).
+    await until(() => raised.every((id) => sockets.find(([r]) => r === 'operator')![1].events.some((e) => e.type === 'alarm' && (e.alarm as AlarmView).id === id)), 'the alarm pushes');
+    for (const [role, v] of sockets) {
+      const seen: Record<'cameras' | 'alarms' | 'alarm', Target[]> = {
+        cameras: targetsOf((v.events.find((e) => e.type === 'cameras') as { cameras: { gatewayId: string }[] }).cameras.map((c) => c.gatewayId)),
+        alarms: targetsOf((v.events.find((e) => e.type === 'alarms') as { alarms: AlarmView[] }).alarms.map((a) => a.gatewayId)),
+        alarm: targetsOf(v.events.filter((e) => e.type === 'alarm').map((e) => (e.alarm as AlarmView).gatewayId)),
+      };
+      for (const type of ['cameras', 'alarms', 'alarm'] as const) {
+        const want = EVENT_CASES[type];
+        if (want !== 'reply' && JSON.stringify(seen[type]) !== JSON.stringify(want[role])) wrong.push(`${type} as ${role}: ${JSON.stringify(seen[type])}, expected ${JSON.stringify(want[role])}`);
+      }
+      v.ws.close();
+    }
+    expect(wrong).toEqual([]);
+  }, 60_000);
 
   it('gives every viewer-socket message type the outcome expected for each role, own and foreign camera', async () => {
     expect(Object.keys(MESSAGE_CASES).sort()).toEqual([...VIEWER_REQUEST_TYPES].sort()); // a new message type needs an expectation

@@ -46,6 +46,31 @@ export interface FakeGateway {
   send(msg: LinkMessage): void;
 }
 
+/** The smallest JPEG a fake gateway hands out as a snapshot (SOI … EOI). */
+export const FAKE_JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xd9]);
+
+/** What a well-behaved gateway answers to each of the centre's requests (no camera is involved). */
+export function fakeReply(m: LinkMessage): LinkMessage | undefined {
+  switch (m.type) {
+    case 'discover':
+      return { type: 'discover.result', requestId: m.requestId, devices: [{ xaddr: 'http://10.0.0.7/onvif/device_service', endpoint: 'urn:uuid:11111111-2222-4333-8444-555555555555', address: '10.0.0.7', name: 'Vchod', hardware: 'SC-200', profiles: [] }] };
+    case 'check':
+      return {
+        type: 'check.result',
+        requestId: m.requestId,
+        result: { url: m.url, codec: 'H264', profile: 'Main', width: 1280, height: 720, fps: 15, gopSeconds: 2, bframes: false, bitrateKbps: 2000, audioCodec: null, keyframeOnDemand: true, grade: 'ready', reasons: [] },
+      };
+    case 'camera.register':
+      return { type: 'camera.registered', requestId: m.requestId, camera: { id: m.camera.id, name: m.camera.name, state: 'idle' } };
+    case 'camera.unregister':
+      return { type: 'camera.unregistered', requestId: m.requestId, cameraId: m.cameraId };
+    case 'snapshot':
+      return { type: 'snapshot.result', requestId: m.requestId, cameraId: m.cameraId, part: 0, parts: 1, data: FAKE_JPEG.toString('base64') };
+    default:
+      return undefined;
+  }
+}
+
 /**
  * Prepares a centre's database before it starts, as an administrator does with
  * `center orgs import` and `center users add`: the reference region, and the accounts
@@ -64,15 +89,25 @@ export async function seedDatabase(dataDir: string, accounts: readonly FixtureAc
 /** A centre on a temporary database with the reference region and the accounts above. */
 export class CentreFixture {
   private constructor(
-    readonly centre: ControlCenter,
+    public centre: ControlCenter,
     readonly dir: string,
+    private readonly config: CenterConfigInput,
+    private readonly logger: pino.Logger,
   ) {}
 
-  static async start(config: CenterConfigInput = {}, accounts: readonly FixtureAccount[] = Object.values(ACCOUNTS)): Promise<CentreFixture> {
+  static async start(config: CenterConfigInput = {}, accounts: readonly FixtureAccount[] = Object.values(ACCOUNTS), logger = pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' })): Promise<CentreFixture> {
     const dir = mkdtempSync(join(tmpdir(), 'centre-fixture-'));
     await seedDatabase(dir, accounts);
-    const centre = await ControlCenter.create({ dataDir: dir, port: 0, loopbackOnly: true, ...config }, { logger: pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' }) });
-    return new CentreFixture(centre, dir);
+    const full = { dataDir: dir, port: 0, loopbackOnly: true, ...config };
+    const centre = await ControlCenter.create(full, { logger });
+    return new CentreFixture(centre, dir, full, logger);
+  }
+
+  /** Stops the centre and starts it again on the same database (and, by default, the same port). */
+  async restart(): Promise<void> {
+    const port = Number(new URL(this.centre.url).port);
+    await this.centre.close();
+    this.centre = await ControlCenter.create({ ...this.config, port }, { logger: this.logger });
   }
 
   get url(): string {
@@ -109,11 +144,25 @@ export class CentreFixture {
     });
   }
 
-  /** Enrols a gateway, connects it and reports cameras (local ids); resolves once the centre lists them. */
-  async connectGateway(admin: CentreClient, id: string, schoolId: string, localIds: string[]): Promise<FakeGateway> {
+  /**
+   * Enrols a gateway, connects it and reports cameras (local ids); resolves once the centre lists
+   * them. It pings, and answers the centre's requests as a gateway whose cameras all work
+   * ({@link fakeReply}) unless `answer` is false.
+   */
+  async connectGateway(admin: CentreClient, id: string, schoolId: string, localIds: string[], answer = true): Promise<FakeGateway> {
     const secret = await this.enrol(admin, id, schoolId);
     const link = await this.dial(id, secret);
     if (typeof link === 'number') throw new Error(`link refused: ${link}`);
+    // Pings as a gateway does, so the centre does not drop it as silent however long a test runs.
+    const heartbeat = setInterval(() => link.ws.readyState === link.ws.OPEN && link.send({ type: 'ping', t: Date.now() }), 2000);
+    heartbeat.unref();
+    link.ws.once('close', () => clearInterval(heartbeat));
+    if (answer) {
+      link.ws.on('message', (d: Buffer) => {
+        const reply = fakeReply(parseLinkMessage(d));
+        if (reply) link.send(reply);
+      });
+    }
     link.send({ type: 'hello', gatewayId: id, schoolId, version: 'test', cameras: localIds.map((c) => ({ id: c, name: `Camera ${c}`, state: 'idle' })) });
     await until(async () => {
       const cams = (await admin.get<{ cameras: { id: string }[] }>('/api/cameras')).body.cameras;
@@ -123,16 +172,15 @@ export class CentreFixture {
   }
 
   /**
-   * A digest of everything the API can change (organisations, accounts, gateways, cameras,
-   * dashboard preferences and saved views;
-   * not sessions, login failures or the audit log), read through a second connection: equal
-   * before and after a refused request means nothing was stored.
+   * A digest of everything the API can change (organisations, accounts, gateways, cameras, camera
+   * registrations, alarms; not sessions, login failures or the audit log), read through a second
+   * connection: equal before and after a refused request means nothing was stored.
    */
   dataDigest(): string {
     const db = new Database(this.dbFile, { readonly: true });
     try {
       const h = createHash('sha256');
-      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'user_prefs', 'saved_views']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
+      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'camera_registrations', 'alarms', 'gateway_events', 'user_prefs', 'saved_views']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
       return h.digest('hex');
     } finally {
       db.close();

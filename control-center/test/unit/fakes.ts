@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import type { AuditInput } from '../../src/audit/audit-log';
+import type { AlarmRecord } from '../../src/storage/alarm-store';
 import { AppError } from '../../src/errors';
 import type { ViewerLease } from '../../src/fanout/fanout';
 import type { AuditSink, WatchPort } from '../../src/viewer/live-views';
@@ -97,3 +98,23 @@ export class FakeSocket extends EventEmitter {
 }
 
 export const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** An open motion alarm on gw-sok:vchod at 1000 ms, with any field replaced. */
+export const alarmRecord = (id: string, fields: Partial<AlarmRecord> = {}): AlarmRecord => ({
+  id,
+  kind: 'motion',
+  gatewayId: 'gw-sok',
+  cameraId: 'gw-sok:vchod',
+  schoolId: 'zs-sokolov',
+  raisedAt: 1000,
+  receivedAt: 1000,
+  lastAt: 1000,
+  occurrences: 1,
+  active: true,
+  clearedAt: null,
+  reason: null,
+  ackedBy: null,
+  ackedAt: null,
+  ackNote: null,
+  ...fields,
+});

@@ -16,7 +16,7 @@ function hub(): { hub: ViewerHub; revocations: AccessRevocations } {
   const liveViews = new LiveViews(new FakeFanout(), audit, { perUser: 10, total: 10 }, silent);
   const revocations = new AccessRevocations();
   const h = new ViewerHub(
-    { liveViews, policy: new AccessPolicy(), cameras: { get: () => undefined, list: () => [] }, audit, lookupSession: () => session, onRefused: () => undefined, limits: { tilesPerSocket: 4, answerTimeoutMs: 1000 }, log: silent },
+    { liveViews, policy: new AccessPolicy(), cameras: { get: () => undefined, list: () => [] }, openAlarms: () => [], audit, lookupSession: () => session, onRefused: () => undefined, limits: { tilesPerSocket: 4, answerTimeoutMs: 1000 }, log: silent },
     liveViews,
     revocations,
     { pushIntervalMs: 250, heartbeatMs: 60_000 },

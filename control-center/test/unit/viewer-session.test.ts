@@ -3,12 +3,13 @@ import type { WebSocket } from 'ws';
 import { AccessPolicy } from '../../src/access/policy';
 import type { Principal } from '../../src/access/principal';
 import type { SessionLookup } from '../../src/auth/session-service';
-import type { CameraRecord } from '../../src/storage/camera-store';
+import type { CameraEntry } from '../../src/cameras/camera-catalogue';
+import type { AlarmRecord } from '../../src/storage/alarm-store';
 import { LiveViews } from '../../src/viewer/live-views';
 import { ViewerSession } from '../../src/viewer/viewer-session';
-import { FakeAudit, FakeFanout, FakeSocket, flush, silent } from './fakes';
+import { FakeAudit, FakeFanout, FakeSocket, alarmRecord, flush, silent } from './fakes';
 
-const camera = (local: string, gatewayId: string, schoolId: string): CameraRecord => ({
+const camera = (local: string, gatewayId: string, schoolId: string): CameraEntry => ({
   id: `${gatewayId}:${local}`,
   localId: local,
   gatewayId,
@@ -19,6 +20,8 @@ const camera = (local: string, gatewayId: string, schoolId: string): CameraRecor
   width: 640,
   height: 360,
   updatedAt: 0,
+  health: null,
+  registration: null,
 });
 const CAMERAS = [camera('vchod', 'gw-sok', 'zs-sokolov'), camera('dvur', 'gw-sok', 'zs-sokolov'), camera('vchod', 'gw-cheb', 'gym-cheb')];
 
@@ -38,6 +41,7 @@ function start(limits = { tilesPerSocket: 2, answerTimeoutMs: 1000 }): void {
     liveViews,
     policy: new AccessPolicy(),
     cameras: { get: (id) => CAMERAS.find((c) => c.id === id), list: () => CAMERAS },
+    openAlarms: () => [],
     audit,
     lookupSession: () => session,
     onRefused: () => undefined,
@@ -169,5 +173,21 @@ describe('viewer session keepalive', () => {
     expect(viewer.heartbeat()).toBe(false);
     expect(socket.ofType('signed-out')[0]).toMatchObject({ cause: { kind: 'session_expired' } });
     expect(fanout.calls[0].lease.released).toBe(1);
+  });
+
+  it('pushes an alarm only when the account may see it, named by its camera, and re-checks the session at each push', () => {
+    const alarm = (cameraId: string | null, schoolId: string): AlarmRecord =>
+      alarmRecord(`a-${cameraId ?? schoolId}`, { kind: cameraId ? 'motion' : 'gateway_offline', gatewayId: cameraId?.split(':')[0] ?? 'gw-cheb', cameraId, schoolId });
+    viewer.sendAlarm(alarm('gw-sok:vchod', 'zs-sokolov'), 'raised');
+    viewer.sendAlarm(alarm('gw-cheb:vchod', 'gym-cheb'), 'raised');
+    viewer.sendAlarm(alarm(null, 'gym-cheb'), 'raised');
+    viewer.sendAlarm(alarm(null, 'zs-sokolov'), 'cleared');
+    expect(socket.ofType('alarm').map((m) => [m.change, (m.alarm as { id: string; cameraName: string | null }).id, (m.alarm as { cameraName: string | null }).cameraName])).toEqual([
+      ['raised', 'a-gw-sok:vchod', 'vchod'],
+      ['cleared', 'a-zs-sokolov', null],
+    ]);
+    session = { state: 'expired' };
+    viewer.sendAlarm(alarm('gw-sok:vchod', 'zs-sokolov'), 'acked');
+    expect(socket.ofType('alarm')).toHaveLength(2);
   });
 });

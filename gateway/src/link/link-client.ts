@@ -43,7 +43,10 @@ export interface LinkClientOptions {
   openSocket?: (url: string, headers: Record<string, string>) => LinkSocket;
   /** First reconnect delay; doubles up to `maxBackoffMs`, with ±50 % jitter. Default 500. */
   minBackoffMs?: number;
-  /** Default 30000. */
+  /**
+   * Longest wait between attempts, before jitter. Default 3000: a gateway is back within about
+   * 5 s of the centre returning (a restart), and a closed centre port costs nothing to try.
+   */
   maxBackoffMs?: number;
 }
 
@@ -191,7 +194,7 @@ export class LinkClient extends EventEmitter<LinkClientEvents> {
   private scheduleReconnect(): void {
     if (this.closed) return;
     const wait = this.backoff * (0.5 + Math.random());
-    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 3000);
     this.reconnectTimer = setTimeout(() => this.connect(), wait);
   }
 }

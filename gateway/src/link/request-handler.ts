@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  SNAPSHOT_PART_BYTES,
   linkReason,
   type CameraInventory,
   type CheckResult,
@@ -12,13 +13,20 @@ import type { CameraConfig } from '../config';
 import { GatewayError } from '../errors';
 import type { CameraRegistry } from '../storage/camera-registry';
 
-export type CentreRequest = LinkMessageOf<'discover'> | LinkMessageOf<'check'> | LinkMessageOf<'camera.register'> | LinkMessageOf<'camera.unregister'>;
+export type CentreRequest =
+  | LinkMessageOf<'discover'>
+  | LinkMessageOf<'check'>
+  | LinkMessageOf<'camera.register'>
+  | LinkMessageOf<'camera.unregister'>
+  | LinkMessageOf<'snapshot'>;
 
 /** What answering the centre's requests needs; plain functions, so tests can pass fakes. */
 export interface RequestDeps {
   registry: CameraRegistry;
   discover(req: LinkMessageOf<'discover'>): Promise<DiscoveredDevice[]>;
   check(req: LinkMessageOf<'check'>): Promise<CheckResult>;
+  /** A JPEG from the camera's ONVIF snapshot URI (size-capped). */
+  snapshot(req: LinkMessageOf<'snapshot'>): Promise<Buffer>;
   /** The registry changed: reconcile the running cameras (and tell the centre with a new `hello`). */
   registryChanged(): void;
   /** The current inventory entry of a camera, after registration. */
@@ -30,9 +38,9 @@ export interface RequestDeps {
 const MAX_CONCURRENT = 4;
 
 /**
- * Answers the centre's `discover`, `check`, `camera.register` and `camera.unregister`: exactly one
- * reply per `requestId` (`discover.result`, `check.result`, `camera.registered`,
- * `camera.unregistered`, or `request.failed` with a typed code). Long requests never block the
+ * Answers the centre's `discover`, `check`, `camera.register`, `camera.unregister` and `snapshot`:
+ * exactly one reply per `requestId` (`discover.result`, `check.result`, `camera.registered`,
+ * `camera.unregistered`, the parts of a `snapshot.result`, or `request.failed` with a typed code). Long requests never block the
  * link; at most four run at once and one discovery at a time.
  */
 export class RequestHandler {
@@ -77,6 +85,15 @@ export class RequestHandler {
         this.log.info({ camera: cam.id }, 'camera registered by the centre');
         this.deps.registryChanged();
         this.deps.send({ type: 'camera.registered', requestId: req.requestId, camera: this.deps.inventory(cam.id) ?? { id: cam.id, name: cam.name, state: 'idle' } });
+        return;
+      }
+      case 'snapshot': {
+        const jpeg = await this.deps.snapshot(req);
+        const parts = Math.max(1, Math.ceil(jpeg.length / SNAPSHOT_PART_BYTES));
+        for (let part = 0; part < parts; part++) {
+          const data = jpeg.subarray(part * SNAPSHOT_PART_BYTES, (part + 1) * SNAPSHOT_PART_BYTES).toString('base64');
+          if (!this.deps.send({ type: 'snapshot.result', requestId: req.requestId, cameraId: req.cameraId, part, parts, data })) return;
+        }
         return;
       }
       case 'camera.unregister':

@@ -196,6 +196,20 @@ export class OnvifCamera {
     });
   }
 
+  /**
+   * The profile's snapshot URI (ONVIF Media GetSnapshotUri), pinned to the device's host and stripped
+   * of userinfo like stream URIs, so fetching it sends the camera's credentials to that camera only.
+   * Rejects with `ONVIF_UNSUPPORTED` when the camera offers no usable http(s) snapshot URI.
+   */
+  snapshotUri(profileToken: string): Promise<string> {
+    return this.#serial(async () => {
+      const reply = await authed(this.#s, 'GetSnapshotUri', (cb) => this.#s.cam.getSnapshotUri({ profileToken }, cb));
+      const uri = pinHttpUri(str(get(reply, 'uri')), this.#s.host);
+      if (uri === undefined) throw new OnvifError('ONVIF_UNSUPPORTED', 'camera gives no usable snapshot URI');
+      return uri;
+    });
+  }
+
   /** Abort any operation in flight (it rejects with ONVIF_UNREACHABLE) and refuse new ones. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -491,6 +505,15 @@ function printable(s: string): string {
  * the camera's answer is not usable.
  */
 export function pinStreamUri(uri: string | undefined, deviceHost: string): string | undefined {
+  return pinUri(uri, deviceHost, ['rtsp:']);
+}
+
+/** A snapshot URI as the gateway will fetch it: `http(s)://` only, otherwise pinned like {@link pinStreamUri}. */
+export function pinHttpUri(uri: string | undefined, deviceHost: string): string | undefined {
+  return pinUri(uri, deviceHost, ['http:', 'https:']);
+}
+
+function pinUri(uri: string | undefined, deviceHost: string, protocols: readonly string[]): string | undefined {
   if (uri === undefined || uri.length > 2048 || /[\s\u0000-\u001f\u007f]/.test(uri)) return undefined;
   let u: URL;
   try {
@@ -498,7 +521,7 @@ export function pinStreamUri(uri: string | undefined, deviceHost: string): strin
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'rtsp:') return undefined;
+  if (!protocols.includes(u.protocol)) return undefined;
   u.username = '';
   u.password = '';
   u.hostname = deviceHost.includes(':') ? `[${deviceHost}]` : deviceHost;

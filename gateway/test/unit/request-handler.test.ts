@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkLinkMessage, type CheckResult, type DiscoveredDevice, type LinkMessage } from '@schoolcam/protocol/link/link-messages';
+import { checkLinkMessage, SNAPSHOT_PART_BYTES, type CheckResult, type DiscoveredDevice, type LinkMessage } from '@schoolcam/protocol/link/link-messages';
 import { GatewayError } from '../../src/errors';
 import { RequestHandler } from '../../src/link/request-handler';
 import { CameraRegistry } from '../../src/storage/camera-registry';
@@ -18,6 +18,7 @@ let registry: CameraRegistry;
 let changes: number;
 let releaseDiscover: (d: DiscoveredDevice[]) => void;
 let checkResult: () => Promise<CheckResult>;
+let snapshot: () => Promise<Buffer>;
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -28,11 +29,13 @@ beforeEach(() => {
   sent = [];
   changes = 0;
   checkResult = () => Promise.reject(new GatewayError('TIMEOUT', 'the camera did not answer in time'));
+  snapshot = () => Promise.reject(new GatewayError('UNSUPPORTED', 'a plain RTSP camera has no snapshot service'));
   handler = new RequestHandler(
     {
       registry,
       discover: () => new Promise((resolve) => (releaseDiscover = resolve)),
       check: () => checkResult(),
+      snapshot: () => snapshot(),
       registryChanged: () => void changes++,
       inventory: (id) => ({ id, name: registry.get(id)?.name ?? '?', state: 'idle' }),
       send: (m) => {
@@ -80,5 +83,24 @@ describe('answering the centre’s requests', () => {
     releaseDiscover([{ xaddr: 'http://10.0.0.7/onvif/device_service', endpoint: 'urn:uuid:1', address: '10.0.0.7', profiles: [] }]);
     await flush();
     expect(sent.at(-1)).toMatchObject({ type: 'discover.result', requestId: 'd1', devices: [{ address: '10.0.0.7' }] });
+  });
+
+  it('sends a snapshot in parts small enough for the link, in order, that put together are the JPEG', async () => {
+    const jpeg = Buffer.alloc(SNAPSHOT_PART_BYTES * 2 + 1000);
+    for (let i = 0; i < jpeg.length; i++) jpeg[i] = (i * 7919) & 0xff;
+    jpeg[0] = 0xff;
+    jpeg[1] = 0xd8;
+    snapshot = () => Promise.resolve(jpeg);
+    handler.handle({ type: 'snapshot', requestId: 's1', cameraId: 'cam1' });
+    await flush();
+    const parts = sent.filter((m) => m.type === 'snapshot.result');
+    expect(parts.map((m) => [m.part, m.parts, m.cameraId])).toEqual([[0, 3, 'cam1'], [1, 3, 'cam1'], [2, 3, 'cam1']]);
+    expect(Buffer.concat(parts.map((m) => Buffer.from(m.data, 'base64'))).equals(jpeg)).toBe(true);
+  });
+
+  it('answers a snapshot of a camera without one with a typed refusal', async () => {
+    handler.handle({ type: 'snapshot', requestId: 's2', cameraId: 'cam1' });
+    await flush();
+    expect(sent).toEqual([{ type: 'request.failed', requestId: 's2', code: 'UNSUPPORTED', message: 'a plain RTSP camera has no snapshot service' }]);
   });
 });

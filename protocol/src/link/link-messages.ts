@@ -210,6 +210,13 @@ export const CheckResult = Type.Object(
 );
 export type CheckResult = Static<typeof CheckResult>;
 
+/** Largest snapshot a gateway relays (JPEG bytes); a camera sending more is refused (`UNSUPPORTED`). */
+export const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024;
+/** JPEG bytes per `snapshot.result` part: in base64 a part stays far below {@link MAX_LINK_MESSAGE_BYTES}. */
+export const SNAPSHOT_PART_BYTES = 160 * 1024;
+/** Parts a snapshot may take at most. */
+export const MAX_SNAPSHOT_PARTS = Math.ceil(MAX_SNAPSHOT_BYTES / SNAPSHOT_PART_BYTES);
+
 /** Why a request from the centre failed. */
 export const RequestErrorCode = Type.Union([
   Type.Literal('BAD_REQUEST'),
@@ -242,7 +249,18 @@ export const DiscoverResultMessage = msg('discover.result', { requestId: EventId
 export const CheckResultMessage = msg('check.result', { requestId: EventId, result: CheckResult });
 export const CameraRegisteredMessage = msg('camera.registered', { requestId: EventId, camera: CameraInventory });
 export const CameraUnregisteredMessage = msg('camera.unregistered', { requestId: EventId, cameraId: Id });
-/** The typed failure of any request (`discover`, `check`, `camera.register`, `camera.unregister`). */
+/**
+ * One part of a camera's snapshot (a JPEG from its ONVIF snapshot URI), base64, in order: parts
+ * 0…`parts`−1 together are the picture. Several parts keep every frame below the link's size limit.
+ */
+export const SnapshotResultMessage = msg('snapshot.result', {
+  requestId: EventId,
+  cameraId: Id,
+  part: Type.Integer({ minimum: 0, maximum: MAX_SNAPSHOT_PARTS - 1 }),
+  parts: Type.Integer({ minimum: 1, maximum: MAX_SNAPSHOT_PARTS }),
+  data: Type.String({ minLength: 4, maxLength: Math.ceil(SNAPSHOT_PART_BYTES / 3) * 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' }),
+});
+/** The typed failure of any request (`discover`, `check`, `camera.register`, `camera.unregister`, `snapshot`). */
 export const RequestFailedMessage = msg('request.failed', { requestId: EventId, code: RequestErrorCode, message: Reason });
 
 // centre → gateway
@@ -262,6 +280,8 @@ export const DiscoverMessage = msg('discover', {
   interface: Type.Optional(Type.String({ maxLength: 64 })),
   /** `10.0.0.1-10.0.0.254` or `10.0.0.0/24`, at most 4096 addresses */
   range: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Send the multicast Probe (on `interface`, or every multicast interface); default true. False: directed probes to `range` only. */
+  multicast: Type.Optional(Type.Boolean()),
   username: Type.Optional(Secret),
   password: Type.Optional(Secret),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 200, maximum: 30_000 })),
@@ -277,6 +297,8 @@ export const CheckMessage = msg('check', {
 /** Add or replace a camera in the gateway's registry. */
 export const CameraRegisterMessage = msg('camera.register', { requestId: EventId, camera: CameraRegistration });
 export const CameraUnregisterMessage = msg('camera.unregister', { requestId: EventId, cameraId: Id });
+/** A JPEG of what a camera sees now, from its ONVIF snapshot URI (`main` profile unless asked otherwise). */
+export const SnapshotMessage = msg('snapshot', { requestId: EventId, cameraId: Id, profile: Type.Optional(Type.Union([Type.Literal('main'), Type.Literal('sub')])) });
 
 // both ways
 export const PingMessage = msg('ping', { t: Type.Number() });
@@ -294,6 +316,7 @@ export const LinkMessage = Type.Union([
   CheckResultMessage,
   CameraRegisteredMessage,
   CameraUnregisteredMessage,
+  SnapshotResultMessage,
   RequestFailedMessage,
   WelcomeMessage,
   StreamStartMessage,
@@ -304,6 +327,7 @@ export const LinkMessage = Type.Union([
   CheckMessage,
   CameraRegisterMessage,
   CameraUnregisterMessage,
+  SnapshotMessage,
   PingMessage,
   PongMessage,
   ErrorMessage,

@@ -19,6 +19,7 @@ function check(raw: string | Buffer): void {
 const TYPES = [
   'hello', 'camera.state', 'stream.offer', 'stream.ended', 'events', 'health', 'discover.result', 'check.result', 'camera.registered', 'camera.unregistered',
   'request.failed', 'welcome', 'stream.start', 'stream.answer', 'stream.stop', 'events.ack', 'discover', 'check', 'camera.register', 'camera.unregister',
+  'snapshot', 'snapshot.result',
   'ping', 'pong', 'error', '__proto__', 'constructor',
 ];
 
@@ -33,7 +34,7 @@ describe('link message parser under fuzzing', () => {
 
   it('objects shaped like every message type, with random fields: only LinkMessageError', () => {
     const field = fc.dictionary(
-      fc.constantFrom('gatewayId', 'schoolId', 'cameras', 'camera', 'events', 'ids', 'requestId', 'devices', 'result', 'cameraId', 'streamId', 'sdp', 'url', 'code', 'message', 't', 'heartbeatMs', '__proto__'),
+      fc.constantFrom('gatewayId', 'schoolId', 'cameras', 'camera', 'events', 'ids', 'requestId', 'devices', 'result', 'cameraId', 'streamId', 'sdp', 'url', 'code', 'message', 't', 'heartbeatMs', 'part', 'parts', 'data', 'profile', 'multicast', '__proto__'),
       fc.jsonValue({ maxDepth: 3 }),
     );
     fuzz(

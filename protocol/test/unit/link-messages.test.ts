@@ -37,6 +37,9 @@ const samples: LinkMessage[] = [
   { type: 'camera.unregister', requestId: 'r4', cameraId: 'cam9' },
   { type: 'camera.unregistered', requestId: 'r4', cameraId: 'cam9' },
   { type: 'request.failed', requestId: 'r5', code: 'AUTH', message: 'the camera refused the user name or password' },
+  { type: 'discover', requestId: 'r6', range: '127.0.0.1-127.0.0.1', multicast: false },
+  { type: 'snapshot', requestId: 'r7', cameraId: 'cam1', profile: 'sub' },
+  { type: 'snapshot.result', requestId: 'r7', cameraId: 'cam1', part: 0, parts: 2, data: '/9j/4AAQSkZJRg==' },
 ];
 
 describe('gateway link messages', () => {

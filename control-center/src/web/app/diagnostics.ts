@@ -1,4 +1,5 @@
 import type { SessionBody } from '../../auth/auth-schemas';
+import { chimes } from './stores/alarms';
 import { cameras, camerasReceived, liveCameras } from './stores/store';
 import { players } from './player/tile-player';
 import type { TileStats } from './player/tile-stats';
@@ -24,6 +25,8 @@ declare global {
       /** Stops the tiles showing a camera (they stay on the wall), and starts them again afresh. */
       unwatch(cameraId: string): void;
       watch(cameraId: string): void;
+      /** How many times the audible alarm cue played (a test cannot hear it). */
+      alarmCues(): number;
     };
   }
 }
@@ -43,6 +46,7 @@ export function installDiagnostics(): void {
     watch: (cameraId) => {
       for (const p of players) if (p.cameraId === cameraId) p.restart();
     },
+    alarmCues: () => chimes.value,
     inbound: async (cameraId) => {
       for (const p of players) if (p.cameraId === cameraId) return p.inbound();
       return null;

@@ -1,11 +1,13 @@
 import type { JSX } from 'preact';
 import type { Role } from '../../access/principal';
 import type { StringKey } from './i18n';
+import { AlarmsScreen } from './screens/alarms';
 import { AuditScreen } from './screens/audit';
 import { CamerasScreen } from './screens/cameras';
 import { GatewaysScreen } from './screens/gateways';
 import { LiveScreen } from './screens/live/live';
 import { OverviewScreen } from './screens/overview';
+import { RegisterScreen } from './screens/register/register';
 import { SchoolsScreen } from './screens/schools';
 import { UsersScreen } from './screens/users';
 
@@ -24,7 +26,9 @@ export interface ScreenDef {
 export const SCREENS: readonly ScreenDef[] = [
   { path: '/overview', label: 'nav.overview', roles: ['operator', 'admin', 'auditor'], view: () => <OverviewScreen /> },
   { path: '/live', label: 'nav.live', roles: ['operator', 'school_it', 'police'], view: () => <LiveScreen /> },
+  { path: '/alarms', label: 'nav.alarms', roles: ['operator', 'school_it', 'admin', 'auditor'], view: () => <AlarmsScreen /> },
   { path: '/cameras', label: 'nav.cameras', roles: ['school_it', 'admin', 'operator', 'auditor'], view: () => <CamerasScreen /> },
+  { path: '/register', label: 'nav.register', roles: ['school_it', 'admin'], view: () => <RegisterScreen /> },
   { path: '/users', label: 'nav.users', roles: ['admin'], view: () => <UsersScreen /> },
   { path: '/schools', label: 'nav.schools', roles: ['admin'], view: () => <SchoolsScreen /> },
   { path: '/gateways', label: 'nav.gateways', roles: ['admin'], view: () => <GatewaysScreen /> },

@@ -4,6 +4,7 @@ import type { CameraView } from '../../../cameras/camera-view';
 import type { OrgView } from '../../../orgs/org-routes';
 import { api } from '../api';
 import { ended, onSessionChange, resumeSession } from '../session';
+import { applyAlarm, clearAlarms, setOpenAlarms } from './alarms';
 import { ViewerSocket } from './viewer-socket';
 
 /**
@@ -39,6 +40,12 @@ function start(): void {
           cameras.value = ev.cameras;
           camerasReceived.value = true;
           return;
+        case 'alarms':
+          setOpenAlarms(ev.alarms);
+          return;
+        case 'alarm':
+          applyAlarm(ev.change, ev.alarm);
+          return;
         case 'signed-out':
           ended(ev.cause.kind === 'logout' ? { key: 'login.signedOut' } : ev.cause.kind === 'session_expired' ? { key: 'login.expired' } : { key: 'login.ended', vars: { reason: ev.reason } });
           return;
@@ -65,6 +72,7 @@ function stop(): void {
   socket.value = null;
   cameras.value = [];
   camerasReceived.value = false;
+  clearAlarms();
   orgs.value = [];
 }
 

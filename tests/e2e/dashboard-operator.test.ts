@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { AlarmView } from '../../control-center/src/alarms/alarm-view';
+import type { CameraView } from '../../control-center/src/cameras/camera-view';
+import { CentreClient } from '../../control-center/test/support/api-client';
+import { simControl } from '../support/gateway-kit';
 import { FULL_HD, LAPTOP, PHONE, type Person, foreignRequests, openDashboard, screenshot, signIn, unlabelledControls } from '../support/dashboard-page';
 import { tileStats, waitForTiles } from '../support/page-stats';
 import { stackForJourneys } from '../support/stack-suite';
@@ -21,6 +25,18 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
   function expectClean(p: Person): void {
     expect(foreignRequests(p, suite.stack.centreUrl)).toEqual([]);
     expect(p.problems).toEqual([]);
+  }
+
+  /** The operator's API client (for setting up and tidying up, never for what is asserted). */
+  const operatorApi = (): Promise<CentreClient> => CentreClient.signIn(suite.stack.centreUrl, 'operator', suite.stack.account('operator').password);
+
+  /** Acknowledges every open alarm of these cameras, so no other journey finds a school in alarm. */
+  async function ackAlarmsOf(cameraIds: readonly string[]): Promise<void> {
+    const api = await operatorApi();
+    for (const id of cameraIds) {
+      const open = (await api.get<{ alarms: AlarmView[] }>(`/api/alarms?cameraId=${encodeURIComponent(id)}`)).body.alarms;
+      for (const a of open) await api.post(`/api/alarms/${a.id}/ack`, {});
+    }
   }
 
   async function operatorAt(path: string, viewport = FULL_HD): Promise<Person> {
@@ -137,6 +153,81 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
     await p.close();
   });
 
+  it('shows motion raised on a camera in the alarm list within 2 s, with a visible and audible cue the operator can mute; acknowledged, it stays in the history; "show camera" opens it, and its snapshot', async () => {
+    const [cam, second] = [suite.stack.cameras[5], suite.stack.cameras[6]];
+    // The gateways pull the cameras' ONVIF events: wait until their health says so.
+    const api = await operatorApi();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const list = (await api.get<{ cameras: CameraView[] }>('/api/cameras')).body.cameras;
+      if ([cam, second].every((c) => list.find((x) => x.id === c.centreId)?.health?.events === 'ok')) break;
+      if (Date.now() > deadline) throw new Error('the cameras’ event pull did not start');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await ackAlarmsOf([cam.centreId, second.centreId]);
+    const p = await operatorAt('#/alarms');
+    const { page } = p;
+    await page.waitForSelector('#alarm-count');
+    const cues = (): Promise<number> => page.evaluate(() => window.schoolcam.alarmCues());
+    const cuesBefore = await cues();
+    try {
+      const row = `#alarm-list tr[data-camera="${cam.centreId}"][data-kind="motion"]`;
+      const raised = Date.now();
+      await simControl(cam.control, 'events/motion', { state: true });
+      await page.waitForSelector(row, { timeout: 10_000 });
+      const took = Date.now() - raised;
+      expect(took).toBeLessThanOrEqual(2000);
+      // School, camera, kind and age; the tab counts it; the cue sounded.
+      const text = await page.textContent(row);
+      expect(text).toContain('Pohyb');
+      expect(text).toContain(cam.name);
+      expect(text).toMatch(/ZŠ|Gymnázium/);
+      expect(await page.textContent(`${row} .age`)).toMatch(/^(nyní|před \d+ sekund(ou|ami)?)$/);
+      expect(Number(await page.textContent('#alarm-badge'))).toBeGreaterThanOrEqual(1);
+      expect(await cues()).toBeGreaterThan(cuesBefore);
+      await screenshot(page, 'alarm-list');
+
+      // Muted, a second alarm shows (newest first) but makes no sound; away from the list a banner shows it.
+      await page.click('#alarm-mute');
+      expect(await page.getAttribute('#alarm-mute', 'aria-pressed')).toBe('true');
+      await page.click('.tab[href="#/overview"]');
+      await page.waitForSelector(`#region-map .school-mark[data-school="${cam.school}"][data-state="alarm"]`);
+      const muted = await cues();
+      await simControl(second.control, 'events/motion', { state: true });
+      await page.waitForFunction((name) => document.getElementById('alarm-banner')?.textContent?.includes(name), second.name, { timeout: 10_000 });
+      expect(await cues()).toBe(muted);
+      await page.click('#alarm-banner a');
+      await page.waitForSelector(`#alarm-list tr[data-camera="${second.centreId}"]`);
+      const order = await page.$$eval('#alarm-list tbody tr', (rs) => rs.map((r) => r.getAttribute('data-camera')));
+      expect(order.indexOf(second.centreId)).toBeLessThan(order.indexOf(cam.centreId));
+      await page.click('#alarm-mute'); // sound back on for the next shift
+
+      // Acknowledged: it leaves the open list and stays in the history with who acknowledged it.
+      const id = await page.getAttribute(row, 'data-alarm');
+      await page.click(`${row} button.ack`);
+      await page.waitForSelector(row, { state: 'detached' });
+      await page.waitForSelector(`#alarm-history tr[data-alarm="${id}"][data-state="acked"]`);
+      expect(await page.textContent(`#alarm-history tr[data-alarm="${id}"] .acked-by`)).toContain('operator');
+
+      // Click through to the camera: it plays large, and its snapshot shows the camera's picture.
+      await page.click(`#alarm-list tr[data-camera="${second.centreId}"] a.button`);
+      await page.waitForSelector('.wall.single');
+      const [big] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 5, 30_000, 'the alarm’s camera playing');
+      expect(big.cameraId).toBe(second.centreId);
+      await page.click(`.tile-body[data-camera="${second.centreId}"] button[aria-label^="Snímek"]`);
+      await page.waitForSelector('#snapshot-dialog img.snapshot');
+      await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#snapshot-dialog img.snapshot')?.naturalWidth === 640);
+      expect(await page.textContent('#snapshot-title')).toContain(second.name);
+      await page.keyboard.press('Escape');
+      expectClean(p);
+    } finally {
+      await p.close();
+      await simControl(cam.control, 'events/motion', { state: false });
+      await simControl(second.control, 'events/motion', { state: false });
+      await ackAlarmsOf([cam.centreId, second.centreId]);
+    }
+  });
+
   it('recovers a tile on its own after a camera reboot: the tile shows the outage, then plays again without a reload', async () => {
     const p = await operatorAt('#/live');
     const { page } = p;
@@ -164,6 +255,7 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
     expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt); // no reload
     expectClean(p);
     await p.close();
+    await ackAlarmsOf([cam.centreId]); // the reboot may have raised a camera-offline alarm
   });
 
   it('speaks Czech by default with Czech plurals, switches to English, and remembers English for the account', async () => {
@@ -202,7 +294,7 @@ describe('the operator at the dashboard (Chromium, demo stack)', () => {
       await page.waitForSelector('.wall.single');
       await page.keyboard.press('Escape');
       await page.waitForSelector('.wall:not(.single)');
-      for (const screen of ['overview', 'cameras']) {
+      for (const screen of ['overview', 'alarms', 'cameras']) {
         await page.click(`.tab[href="#/${screen}"]`);
         await page.waitForTimeout(300);
         expect(await unlabelledControls(page)).toEqual([]);

@@ -72,6 +72,23 @@ export const CenterConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * RTSP re-export of granted cameras to police video systems: `rtsp://…/grant/<grantId>/<cameraId>`,
+     * Digest auth with each grant's credentials. Served when `port` is set (0 picks a free one);
+     * `host` defaults to the centre's `host`; `publicUrl` (`rtsp://name:port`) is the base of the
+     * URLs handed out when police systems reach the centre by another name; `udp` (default true)
+     * offers RTP over UDP to clients asking for it; `tls` (PEM files) serves RTSPS instead.
+     */
+    rtspExport: Type.Object(
+      {
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        host: Type.Optional(Type.String({ minLength: 1 })),
+        publicUrl: Type.Optional(Type.String({ pattern: '^rtsps?://[^/@\\s]+$' })),
+        udp: Type.Optional(Type.Boolean()),
+        tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
      * Prometheus metrics: `GET /metrics` on the main listener with `Authorization: Bearer
      * <token>`, and/or on a separate listener (`port`, on `host`, default 127.0.0.1) meant
      * for a monitoring network only. Without either, metrics are not served.
@@ -122,6 +139,7 @@ const DEFAULTS = {
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
   web: { dev: false },
+  rtspExport: {},
 } as const;
 
 /** Keys of the first release's config that are gone, with what replaced them. */
@@ -139,7 +157,7 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   const raw = input as Record<string, unknown>;
   for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
   const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
-  for (const section of ['session', 'login', 'limits', 'metrics', 'web'] as const) {
+  for (const section of ['session', 'login', 'limits', 'metrics', 'web', 'rtspExport'] as const) {
     const given = raw[section];
     cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
   }
@@ -151,8 +169,8 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
  * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`,
- * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_WEB_DEV`) → validate → freeze. The only module of the
- * centre that reads `process.env`. Throws `CenterConfigError('<path> <message>')`.
+ * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_WEB_DEV`, `SCHOOLCAM_RTSP_EXPORT_PORT`) → validate → freeze. The only
+ * module of the centre that reads `process.env`. Throws `CenterConfigError('<path> <message>')`.
  */
 export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<CenterConfig> {
   let fromFile: Record<string, unknown> = {};
@@ -171,6 +189,7 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (env.SCHOOLCAM_CENTER_HOST) cfg.host = env.SCHOOLCAM_CENTER_HOST;
   if (env.SCHOOLCAM_DATA_DIR) cfg.dataDir = env.SCHOOLCAM_DATA_DIR;
   if (env.SCHOOLCAM_FANOUT_TRACE) cfg.fanoutTrace = env.SCHOOLCAM_FANOUT_TRACE === '1' || env.SCHOOLCAM_FANOUT_TRACE === 'true';
+  if (env.SCHOOLCAM_RTSP_EXPORT_PORT) cfg.rtspExport = { ...(cfg.rtspExport as object | undefined), port: Number(env.SCHOOLCAM_RTSP_EXPORT_PORT) };
   if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
   if (env.SCHOOLCAM_WEB_DEV) cfg.web = { ...(cfg.web as object | undefined), dev: env.SCHOOLCAM_WEB_DEV === '1' || env.SCHOOLCAM_WEB_DEV === 'true' };
   return resolveCenterConfig(cfg);

@@ -44,6 +44,8 @@ import { SessionStore } from './storage/session-store';
 import { UserStore } from './storage/user-store';
 import { UserAdmin } from './users/user-admin';
 import { userRoutes } from './users/user-routes';
+import type { RtspGrantAccess } from './grants/rtsp-credentials';
+import { RtspExportServer } from './rtsp-export/rtsp-export-server';
 import { LiveViews } from './viewer/live-views';
 import { ViewerHub } from './viewer/viewer-hub';
 import { viewerRoutes } from './viewer/viewer-routes';
@@ -56,7 +58,15 @@ export interface ControlCenterOptions {
   /** Fan-out tuning and test hooks (see `FanoutOptions`); shard count and trace are config. */
   fanout?: Omit<FanoutOptions, 'peer' | 'upstreamLingerMs' | 'shards' | 'trace'>;
   logger?: Logger;
+  /**
+   * Who may use the RTSP re-export (config `rtspExport`): the grant module's credentials. Without
+   * it, every RTSP user is unknown and refused.
+   */
+  rtspGrants?: RtspGrantAccess;
 }
+
+/** No grants: the RTSP re-export refuses everyone. */
+const NO_RTSP_GRANTS: RtspGrantAccess = { lookup: () => undefined };
 
 const MINUTE = 60_000;
 
@@ -89,6 +99,8 @@ export class ControlCenter {
     private readonly metricsApp: FastifyInstance | undefined,
     /** URL of the separate metrics listener, when configured. */
     readonly metricsUrl: string | undefined,
+    /** The RTSP re-export to police video systems, when configured (`rtspExport`). */
+    readonly rtspExport: RtspExportServer | undefined,
   ) {}
 
   static async create(input: CenterConfigInput = {}, opts: ControlCenterOptions = {}): Promise<ControlCenter> {
@@ -101,6 +113,7 @@ export class ControlCenter {
       return await ControlCenter.start(config, opts, log, tls, db, opened);
     } catch (err) {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
+      await opened.rtspExport?.close();
       opened.hub?.close();
       opened.alarms?.close();
       opened.requests?.close();
@@ -261,7 +274,24 @@ export class ControlCenter {
       await metricsApp.listen({ host: config.metrics.host, port: config.metrics.port });
       metricsUrl = listenUrl(metricsApp, config.metrics.host, false);
     }
-    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl);
+
+    // RTSP re-export to police video systems: sessions are live views under their grant, cut by its revocation.
+    let rtspExport: RtspExportServer | undefined;
+    const rx = config.rtspExport;
+    if (rx.port !== undefined) {
+      rtspExport = await RtspExportServer.create(
+        {
+          host: rx.host ?? config.host,
+          port: rx.port,
+          publicUrl: rx.publicUrl,
+          udp: rx.udp ?? true,
+          tls: rx.tls ? { cert: readFileSync(rx.tls.cert), key: readFileSync(rx.tls.key) } : undefined,
+        },
+        { grants: opts.rtspGrants ?? NO_RTSP_GRANTS, cameras, liveViews, audit, log: log.child({ module: 'centre:rtsp-export' }) },
+      );
+      opened.rtspExport = rtspExport;
+    }
+    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl, rtspExport);
   }
 
   stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number; liveViews: number } {
@@ -273,6 +303,7 @@ export class ControlCenter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sessionSweep);
+    await this.rtspExport?.close();
     this.hub.close();
     this.liveViews.close();
     this.fanout.close();
@@ -287,6 +318,7 @@ export class ControlCenter {
 }
 
 interface Opened {
+  rtspExport?: RtspExportServer;
   link?: GatewayLinkServer;
   alarms?: AlarmService;
   requests?: GatewayRequests;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser as PlaywrightBrowser, type BrowserContext } from 'playwright-core';
@@ -25,13 +25,24 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium in a fresh profile. Fails loudly when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium in a fresh profile. Fails loudly when it is not installed. With `netns`, the
+ * browser runs inside that network namespace (`ip netns exec`; Playwright drives it over pipes,
+ * which cross namespaces).
+ */
+export async function launchChromium(opts: { netns?: string } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} is missing: run \`npm run test:deps\` (apt-get install chromium)`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'schoolcam-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+  let executablePath = CHROMIUM_PATH;
+  if (opts.netns) {
+    executablePath = join(dir, 'chromium-in-netns');
+    writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${opts.netns} ${CHROMIUM_PATH} "$@"\n`);
+    chmodSync(executablePath, 0o755);
+  }
+  const profile = join(dir, 'profile');
+  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: FLAGS });
   let closed = false;
   return {
     context,

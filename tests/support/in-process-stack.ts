@@ -17,8 +17,8 @@ export interface InProcessStack {
   gateway: Gateway;
   /** The gateway's id at the centre; camera ids there are `<gatewayId>:<local id>`. */
   gatewayId: string;
-  /** Accounts: `admin` and `operator` (region), `it` (the fleet's school). */
-  accounts: { admin: Account; operator: Account; it: Account };
+  /** Accounts: `admin`, `operator` and `auditor` (region), `it` (the fleet's school), `police` (Karlovy Vary's force: sees only what grants give). */
+  accounts: { admin: Account; operator: Account; auditor: Account; it: Account; police: Account };
   /** The centre's id of a camera the gateway knows by `localId`. */
   centreId(localId: string): string;
   close(): Promise<void>;
@@ -39,6 +39,8 @@ export async function startInProcessStack(opts: {
   fanout?: ControlCenterOptions['fanout'];
   /** Simulated cameras' GOP, s. */
   gopSeconds?: number;
+  /** Grant credentials for the centre's RTSP re-export (with `centre.rtspExport`). */
+  rtspGrants?: ControlCenterOptions['rtspGrants'];
 }): Promise<InProcessStack> {
   const logger = pino({ level: process.env.SCHOOLCAM_TEST_LOG ?? 'silent' });
   const dataDir = mkdtempSync(join(tmpdir(), 'schoolcam-inproc-'));
@@ -48,10 +50,12 @@ export async function startInProcessStack(opts: {
   const accounts = {
     admin: { role: 'admin', username: 'admin', password: 'admin-password-1', org: 'kvk' },
     operator: { role: 'operator', username: 'operator', password: 'operator-password-1', org: 'kvk' },
+    auditor: { role: 'auditor', username: 'auditor', password: 'auditor-password-1', org: 'kvk' },
+    police: { role: 'police', username: 'police', password: 'police-password-1', org: 'mp-karlovy-vary' },
     it: { role: 'school_it', username: 'it-school', password: 'school-it-password-1', org: school },
   } satisfies Record<string, Account>;
   await seedCentre(dataDir, Object.values(accounts));
-  const centre = await ControlCenter.create({ dataDir, port: 0, loopbackOnly: true, upstreamLingerMs: opts.lingerMs ?? 200, ...opts.centre }, { logger, fanout: opts.fanout });
+  const centre = await ControlCenter.create({ dataDir, port: 0, loopbackOnly: true, upstreamLingerMs: opts.lingerMs ?? 200, ...opts.centre }, { logger, fanout: opts.fanout, rtspGrants: opts.rtspGrants });
   const admin = await CentreClient.signIn(centre.url, accounts.admin.username, accounts.admin.password);
   const configFile = join(dataDir, 'gateway.yaml');
   const { gatewayId } = await createAndEnrolGateway(admin, { id: 'gw-test', schoolId: school, name: 'Test gateway', configFile });

@@ -5,6 +5,7 @@ import type { RtpPacket } from '@schoolcam/protocol/rtp/rtp-packet';
 import { VideoRecvPeer, type PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import { type FeedPacket, type GopCacheLimits, PacketGopCache } from './feed-packet';
 import type { FanoutViewer } from './fanout-viewer';
+import { forEachRelayed, packBatch } from './relay-batch';
 import type { RelayBatch, RelayUpstreamMessage } from './shard-messages';
 
 /** Minimum gap between key-frame requests sent upstream for one camera. */
@@ -134,6 +135,30 @@ export class CameraFeed {
   }
 
   /**
+   * A consumer of raw payloads on another thread (MSE, RTSP re-export): it gets the cached
+   * GOP at once, so it can show a picture without waiting for the camera's next key frame,
+   * then every packet as a relayed mirror does. Without a cached GOP the camera is asked for
+   * a key frame.
+   */
+  addTap(port: MessagePort): void {
+    if (this.closed) {
+      port.close();
+      return;
+    }
+    // Packets cached but not flushed yet reach the tap with the next flush: not twice.
+    const cutoff = this.pending[0]?.index ?? this.nextIndex;
+    const gop = this.cache.packets.filter((p) => p.index < cutoff);
+    if (gop.length > 0 && this.cache.size <= this.maxReplayBytes) {
+      const { meta, data } = packBatch(gop);
+      port.postMessage({ meta, data, replay: true } satisfies RelayBatch, [meta.buffer, data.buffer]);
+      this.counters.gopReplays++;
+    } else {
+      this.requestKeyframe();
+    }
+    this.addRelay(port);
+  }
+
+  /**
    * A viewer whose peer just connected: it starts with the cached GOP (re-stamped, to it
    * alone) when there is one, so it decodes at once; otherwise it joins live and the camera
    * is asked for a key frame.
@@ -205,13 +230,7 @@ export class CameraFeed {
   }
 
   private onRelay(batch: RelayBatch): void {
-    let at = 0;
-    for (let i = 0; i < batch.meta.length; i += 3) {
-      const len = batch.meta[i];
-      const payload = Buffer.from(batch.data.buffer, batch.data.byteOffset + at, len);
-      at += len;
-      this.push(payload, batch.meta[i + 1], (batch.meta[i + 2] & 1) !== 0);
-    }
+    forEachRelayed(batch, (payload, timestamp, marker) => this.push(payload, timestamp, marker));
   }
 
   private push(payload: Buffer, timestamp: number, marker: boolean): void {
@@ -269,18 +288,7 @@ export class CameraFeed {
   };
 
   private relay(batch: readonly FeedPacket[]): void {
-    let bytes = 0;
-    for (const p of batch) bytes += p.payload.length;
-    const meta = new Uint32Array(batch.length * 3);
-    const data = new Uint8Array(bytes);
-    let at = 0;
-    batch.forEach((p, k) => {
-      meta[k * 3] = p.payload.length;
-      meta[k * 3 + 1] = p.timestamp;
-      meta[k * 3 + 2] = p.marker ? 1 : 0;
-      data.set(p.payload, at);
-      at += p.payload.length;
-    });
+    const { meta, data } = packBatch(batch);
     // Transferred, not copied: every port but the last gets its own copy.
     const ports = [...this.relays];
     ports.forEach((port, i) => {
@@ -307,3 +315,4 @@ export class CameraFeed {
     }
   }
 }
+

@@ -60,6 +60,12 @@ export class FanoutShard {
         else req.port.close();
         return;
       }
+      case 'feed.tap': {
+        const feed = this.feeds.get(req.streamId);
+        if (feed) feed.addTap(req.port);
+        else req.port.close();
+        return;
+      }
       case 'feed.offer':
         this.answer(req.id, async () => {
           const feed = this.feeds.get(req.streamId);

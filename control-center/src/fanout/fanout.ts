@@ -3,12 +3,14 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { type LinkMessage, linkReason, unreachable } from '@schoolcam/protocol/link/link-messages';
+import { payloadStartsKeyframe } from '@schoolcam/protocol/h264/depacketizer';
 import type { PeerOptions } from '@schoolcam/protocol/webrtc/werift-peer';
 import { AppError } from '../errors';
 import type { GopCacheLimits } from './feed-packet';
 import type { PlayoutDelay } from './fanout-viewer';
 import { ShardHost } from './shard-host';
-import type { ShardEvent, ShardStats } from './shard-messages';
+import { forEachRelayed } from './relay-batch';
+import type { RelayBatch, RelayUpstreamMessage, ShardEvent, ShardStats } from './shard-messages';
 
 /** Which of a camera's streams: its largest ONVIF profile or its smallest. */
 export type StreamProfileName = 'main' | 'sub';
@@ -44,13 +46,40 @@ export interface FanoutOptions {
   trace?: boolean;
 }
 
-/** A viewer's handle on a camera: release it exactly once when the tile closes. */
-export interface ViewerLease {
+/** What every hold on a camera's feed offers: release it exactly once when done. */
+export interface FeedLease {
+  release(): void;
+  /** Called when the feed ends under the holder (camera failed, gateway gone, fan-out shard restarted). */
+  onEnded(cb: (reason: string) => void): void;
+}
+
+/** A WebRTC viewer's handle on a camera. */
+export interface ViewerLease extends FeedLease {
   offer: string;
   accept(answerSdp: string): Promise<void>;
-  release(): void;
-  /** Called when the feed ends under the viewer (camera failed, gateway gone, fan-out shard restarted). */
-  onEnded(cb: (reason: string) => void): void;
+}
+
+/** One RTP payload (RFC 6184, packetization-mode 1) of a camera's H.264, as the gateway sent it. */
+export interface TapPacket {
+  payload: Buffer;
+  /** 90 kHz. */
+  timestamp: number;
+  marker: boolean;
+}
+
+/**
+ * A consumer's handle on a camera's raw H.264 in the main thread (MSE fallback, RTSP
+ * re-export): the RTP payloads, no WebRTC. It starts at a key frame: the feed's cached GOP
+ * when there is one (the first picture needs no key frame from the camera), else the next.
+ */
+export interface TapLease extends FeedLease {
+  /**
+   * Packets in order, in batches. `replay` marks the cached GOP a new tap starts with: frames
+   * older than live, to be decoded at once rather than played out. Set once; batches wait until it is.
+   */
+  onPackets(cb: (packets: TapPacket[], replay: boolean) => void): void;
+  /** Asks the camera for a key frame (coalesced with every other viewer's requests). */
+  requestKeyframe(): void;
 }
 
 interface Lease {
@@ -58,6 +87,8 @@ interface Lease {
   shard: number;
   ended: boolean;
   callbacks: ((reason: string) => void)[];
+  /** Frees what the lease holds in this thread (a tap's port). */
+  dispose?: () => void;
 }
 
 interface FeedEntry {
@@ -195,6 +226,50 @@ export class Fanout {
         this.shards[shard].post({ type: 'viewer.close', viewerId });
         this.dropLease(lease, entry);
       },
+    };
+  }
+
+  /**
+   * A raw consumer of the camera's H.264 (see {@link TapLease}). It is carried by the shard
+   * that owns the camera's upstream and counts as one of its viewers, for the linger and for
+   * placement; `release()` it like a viewer's lease. It carries the camera's main stream.
+   */
+  tap(cameraId: string, gatewayId: string): TapLease {
+    if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
+    const entry = this.entryFor(cameraId, gatewayId, 'main');
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    const shard = entry.owner;
+    const { port1, port2 } = new MessageChannel();
+    const lease: Lease = { viewerId: randomUUID(), shard, ended: false, callbacks: [], dispose: () => port2.close() };
+    this.load[shard]++;
+    entry.leases.add(lease);
+    this.leases.set(lease.viewerId, { lease, entry });
+    this.shards[shard].post({ type: 'feed.tap', streamId: entry.streamId, port: port1 }, [port1]);
+    return {
+      onPackets: (cb) => {
+        // A tap starts at a key frame: the replayed GOP does, a tap that joined live skips to the next one.
+        let started = false;
+        let last = { timestamp: -1, marker: true };
+        // Messages queue on the port until a listener starts it: nothing is lost before this.
+        port2.on('message', (batch: RelayBatch) => {
+          if (lease.ended) return;
+          const packets: TapPacket[] = [];
+          forEachRelayed(batch, (payload, timestamp, marker) => {
+            const auStart = last.marker || timestamp !== last.timestamp;
+            last = { timestamp, marker };
+            if (!started && !(auStart && payloadStartsKeyframe(payload))) return;
+            started = true;
+            packets.push({ payload, timestamp, marker });
+          });
+          if (packets.length > 0) cb(packets, batch.replay === true);
+        });
+      },
+      requestKeyframe: () => {
+        if (!lease.ended) port2.postMessage({ type: 'keyframe' } satisfies RelayUpstreamMessage);
+      },
+      onEnded: (cb) => lease.callbacks.push(cb),
+      release: () => this.dropLease(lease, entry),
     };
   }
 
@@ -340,6 +415,7 @@ export class Fanout {
   private dropLease(lease: Lease, entry: FeedEntry): void {
     if (lease.ended) return;
     lease.ended = true;
+    lease.dispose?.();
     this.load[lease.shard] = Math.max(0, this.load[lease.shard] - 1);
     entry.leases.delete(lease);
     this.leases.delete(lease.viewerId);

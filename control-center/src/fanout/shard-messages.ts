@@ -21,6 +21,13 @@ export type ShardRequest =
    * `port` as well (see {@link RelayBatch}), and key-frame requests come back on it.
    */
   | { type: 'feed.relay'; streamId: string; port: MessagePort }
+  /**
+   * A consumer of the feed's RTP payloads outside the shard (the MSE and RTSP re-export
+   * sessions in the main thread): the cached GOP first, as one batch marked `replay`, then
+   * every packet relayed like a mirror's (see {@link RelayBatch}); key-frame requests come
+   * back on `port`. Closing either end of `port` ends the tap.
+   */
+  | { type: 'feed.tap'; streamId: string; port: MessagePort }
   /** A copy of a feed whose upstream lives on another shard, fed through `port`. */
   | { type: 'feed.mirror'; streamId: string; cameraId: string; port: MessagePort }
   /** A viewer of a feed on this shard; replied with `offer`. */
@@ -74,6 +81,8 @@ export type ShardResult = { kind: 'answer'; sdp: string } | { kind: 'offer'; sdp
 export interface RelayBatch {
   meta: Uint32Array;
   data: Uint8Array;
+  /** The feed's cached GOP sent to a new tap (older than live): the first batch a tap gets, if any. */
+  replay?: true;
 }
 
 /** Mirror → owner over the relay port. */

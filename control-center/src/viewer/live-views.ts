@@ -5,12 +5,19 @@ import type { Role } from '../access/principal';
 import { type EndCause, type ViewSelector, describeCause } from '../access/revocation';
 import type { AuditInput } from '../audit/audit-log';
 import { AppError } from '../errors';
-import type { StreamProfileName, ViewerLease } from '../fanout/fanout';
+import type { FeedLease, StreamProfileName, TapLease, ViewerLease } from '../fanout/fanout';
 
 /** What live views need of the fan-out (the `Fanout` class satisfies it; tests pass a fake). */
 export interface WatchPort {
   watch(cameraId: string, gatewayId: string, profile?: StreamProfileName): Promise<ViewerLease>;
+  tap(cameraId: string, gatewayId: string): TapLease;
 }
+
+/**
+ * How a view's video reaches its viewer: WebRTC from the fan-out, fMP4 over the viewer
+ * WebSocket (MSE, where WebRTC cannot connect), or the RTSP re-export to a police video system.
+ */
+export type ViewTransport = 'webrtc' | 'mse' | 'rtsp';
 
 /** What live views need of the audit log. `append` throws when the entry cannot be written. */
 export interface AuditSink {
@@ -40,6 +47,7 @@ export interface LiveViewInfo {
   owner: ViewOwner;
   camera: ViewedCamera;
   basis: AccessBasis;
+  transport: ViewTransport;
   startedAt: number;
 }
 
@@ -55,7 +63,7 @@ export interface LiveViewLimits {
  * when. It ends exactly once — by the viewer, by the stream, or cut from outside with a
  * typed cause — and its end is audited with the duration.
  */
-export class LiveView implements LiveViewInfo {
+export class LiveView<L extends FeedLease = ViewerLease> implements LiveViewInfo {
   readonly id = randomUUID();
   private ended: EndCause | undefined;
   private readonly listeners: ((cause: EndCause) => void)[] = [];
@@ -64,23 +72,17 @@ export class LiveView implements LiveViewInfo {
     readonly owner: ViewOwner,
     readonly camera: ViewedCamera,
     readonly basis: AccessBasis,
+    readonly transport: ViewTransport,
     readonly startedAt: number,
-    private readonly lease: ViewerLease,
-    private readonly finish: (view: LiveView, cause: EndCause) => void,
+    /** The fan-out's lease the video comes through (a WebRTC viewer's, or a raw tap). */
+    readonly lease: L,
+    private readonly finish: (view: LiveView<FeedLease>, cause: EndCause) => void,
   ) {
     lease.onEnded((reason) => this.end({ kind: 'stream_ended', detail: reason }));
   }
 
-  get offer(): string {
-    return this.lease.offer;
-  }
-
   get isEnded(): boolean {
     return this.ended !== undefined;
-  }
-
-  accept(answerSdp: string): Promise<void> {
-    return this.lease.accept(answerSdp);
   }
 
   /** Called once, when the view ends (immediately if it already has). */
@@ -113,7 +115,7 @@ interface PendingStart {
  * ones still starting — through {@link cut}.
  */
 export class LiveViews {
-  private readonly views = new Set<LiveView>();
+  private readonly views = new Set<LiveView<FeedLease>>();
   private readonly pending = new Set<PendingStart>();
   private closed = false;
 
@@ -126,8 +128,28 @@ export class LiveViews {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts a view the policy has allowed. Throws TOO_MANY_VIEWERS, AUDIT_UNAVAILABLE, or the fan-out's error. */
-  async open(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, profile: StreamProfileName = 'main'): Promise<LiveView> {
+  /** Starts a WebRTC view the policy has allowed. Throws TOO_MANY_VIEWERS, AUDIT_UNAVAILABLE, or the fan-out's error. */
+  open(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, profile: StreamProfileName = 'main'): Promise<LiveView> {
+    return this.start(owner, camera, basis, 'webrtc', profile, () => this.fanout.watch(camera.id, camera.gatewayId, profile));
+  }
+
+  /**
+   * Starts a view fed by a raw tap of the camera's H.264 (MSE fallback, RTSP re-export), with
+   * the same caps, audit and cuts as a WebRTC view: a revocation matching its owner, camera or
+   * grant ends it the same way. It carries the camera's main stream.
+   */
+  openTap(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, transport: Exclude<ViewTransport, 'webrtc'>): Promise<LiveView<TapLease>> {
+    return this.start(owner, camera, basis, transport, 'main', () => Promise.resolve(this.fanout.tap(camera.id, camera.gatewayId)));
+  }
+
+  private async start<L extends FeedLease>(
+    owner: ViewOwner,
+    camera: ViewedCamera,
+    basis: AccessBasis,
+    transport: ViewTransport,
+    profile: StreamProfileName,
+    lease: () => Promise<L>,
+  ): Promise<LiveView<L>> {
     if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
     if (this.views.size + this.pending.size >= this.limits.total) {
       throw new AppError('TOO_MANY_VIEWERS', 'the centre is serving as many live views as it may', 429);
@@ -138,11 +160,11 @@ export class LiveViews {
     const start: PendingStart = { owner, camera, basis, cancelled: undefined };
     // Fail closed: no record, no view. Written before any media moves.
     const viewId = randomUUID();
-    this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis, profile }));
+    this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis, transport, profile }));
     this.pending.add(start);
-    let lease: ViewerLease;
+    let held: L;
     try {
-      lease = await this.fanout.watch(camera.id, camera.gatewayId, profile);
+      held = await lease();
     } catch (err) {
       this.pending.delete(start);
       this.audit.record(this.entry('view.stop', 'failed', owner, camera, { viewId, durationMs: 0, cause: 'start_failed', error: (err as Error).message.slice(0, 200) }));
@@ -150,7 +172,7 @@ export class LiveViews {
     }
     this.pending.delete(start);
     const startedAt = this.now();
-    const view = new LiveView(owner, camera, basis, startedAt, lease, (v, cause) => this.finished(v, cause, viewId));
+    const view = new LiveView(owner, camera, basis, transport, startedAt, held, (v, cause) => this.finished(v, cause, viewId));
     this.views.add(view);
     const cancelled = start.cancelled ?? (this.closed ? ({ kind: 'centre_shutdown' } as const) : undefined);
     if (cancelled) {
@@ -182,7 +204,7 @@ export class LiveViews {
 
   /** Who is watching what now. */
   list(): LiveViewInfo[] {
-    return [...this.views].map(({ id, owner, camera, basis, startedAt }) => ({ id, owner, camera, basis, startedAt }));
+    return [...this.views].map(({ id, owner, camera, basis, transport, startedAt }) => ({ id, owner, camera, basis, transport, startedAt }));
   }
 
   get size(): number {
@@ -203,11 +225,12 @@ export class LiveViews {
     return n;
   }
 
-  private finished(view: LiveView, cause: EndCause, viewId: string): void {
+  private finished(view: LiveView<FeedLease>, cause: EndCause, viewId: string): void {
     this.views.delete(view);
     const detail: Record<string, unknown> = { viewId, durationMs: this.now() - view.startedAt, cause: cause.kind };
     if (cause.kind === 'stream_ended') detail.reason = cause.detail.slice(0, 200);
     if (cause.kind === 'access_revoked' && cause.grantId) detail.grantId = cause.grantId;
+    else if (view.basis.kind === 'grant') detail.grantId = view.basis.grantId;
     // The view has ended whatever happens here; a failed write is counted and alerted by the log itself.
     this.audit.record(this.entry('view.stop', 'ok', view.owner, view.camera, detail));
   }

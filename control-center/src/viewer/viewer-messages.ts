@@ -10,6 +10,10 @@ import type { CameraView } from '../cameras/camera-view';
  * schemas and the page imports the types. The centre offers (sendonly H.264), the browser
  * answers; ICE is not trickled. `tile` is the browser's own handle for one video element, so
  * one socket can drive a whole grid.
+ *
+ * A `watch` with `transport: 'mse'` (the page's fallback where WebRTC cannot connect) gets no
+ * offer: an `mse` event names the codec, then the video comes on this socket as fMP4 in binary
+ * frames (see `mse-frame.ts`), under the same access checks and cuts.
  */
 const Tile = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const CameraId = Type.String({ minLength: 1, maxLength: 300 });
@@ -22,6 +26,8 @@ export const ViewerRequest = Type.Union([
       cameraId: CameraId,
       /** `sub`: the camera's light stream (grid tiles); `main` (default): its full stream (a single large view). */
       profile: Type.Optional(Type.Union([Type.Literal('main'), Type.Literal('sub')])),
+      /** `mse`: fMP4 over this socket, where WebRTC cannot connect (always the main stream); `webrtc` (default). */
+      transport: Type.Optional(Type.Union([Type.Literal('webrtc'), Type.Literal('mse')])),
     },
     { additionalProperties: false },
   ),
@@ -58,6 +64,12 @@ export type ViewerEvent =
   /** One alarm the account may see was raised, happened again, cleared or was acknowledged: replace it by `id`. */
   | { type: 'alarm'; change: AlarmChange; alarm: AlarmView }
   | { type: 'offer'; tile: string; sdp: string }
+  /**
+   * The tile's video follows as fMP4 in binary frames: an init segment first (and again when the
+   * camera changes its parameters, each time after a new `mse` event), then media segments.
+   * `codec` is for `MediaSource.addSourceBuffer(\`video/mp4; codecs="${codec}"\`)`.
+   */
+  | { type: 'mse'; tile: string; codec: string }
   /** A live view ended; `cause` says why (typed), `reason` in words. */
   | { type: 'ended'; tile: string; cause: EndCause; reason: string }
   | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
@@ -65,7 +77,7 @@ export type ViewerEvent =
   | { type: 'signed-out'; cause: EndCause; reason: string };
 
 /** Every event type of the channel, in a record so the compiler refuses a missing one (the authorization matrix iterates it). */
-const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, ended: true, error: true, 'signed-out': true };
+const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, mse: true, ended: true, error: true, 'signed-out': true };
 export const VIEWER_EVENT_TYPES = Object.keys(EVENT_TYPES) as ViewerEvent['type'][];
 
 /** WebSocket close code sent after `signed-out`. */

@@ -4,7 +4,9 @@ import { unreachable } from '@schoolcam/protocol/link/link-messages';
 import type { AccessPolicy, Decision } from '../access/policy';
 import type { Principal } from '../access/principal';
 import { type EndCause, describeCause } from '../access/revocation';
+import type { TapLease } from '../fanout/fanout';
 import type { AuditSink, LiveView, LiveViews } from './live-views';
+import { MseStream } from './mse-stream';
 import type { SessionLookup } from '../auth/session-service';
 import { type AlarmChange, type AlarmView, alarmScope, alarmView } from '../alarms/alarm-view';
 import type { CameraEntry } from '../cameras/camera-catalogue';
@@ -12,6 +14,7 @@ import { visibleCameras } from '../cameras/camera-view';
 import { AppError } from '../errors';
 import type { AlarmRecord } from '../storage/alarm-store';
 import { CLOSE_SIGNED_OUT, type ViewerErrorCode, type ViewerEvent, type ViewerRequest, parseViewerRequest } from './viewer-messages';
+import { encodeMseFrame } from './mse-frame';
 
 /** Above this many bytes queued for the browser, camera-list pushes wait; above the hard limit the socket is dropped. */
 const SOFT_BUFFER_BYTES = 1024 * 1024;
@@ -35,7 +38,9 @@ export interface ViewerSessionDeps {
 
 type TileEntry =
   | { state: 'starting'; cancelled: boolean }
-  | { state: 'offered' | 'live'; view: LiveView; answerTimer: NodeJS.Timeout | undefined };
+  | { state: 'offered' | 'live'; view: LiveView; answerTimer: NodeJS.Timeout | undefined }
+  /** Video as fMP4 on this socket (the page's fallback where WebRTC cannot connect). */
+  | { state: 'mse'; view: LiveView<TapLease>; stream: MseStream };
 
 /**
  * One browser's signalling socket. Every message is authorised again against the session and
@@ -178,7 +183,7 @@ export class ViewerSession {
   private async handle(req: ViewerRequest, principal: Principal): Promise<void> {
     switch (req.type) {
       case 'watch':
-        return this.watch(req.tile, req.cameraId, principal, req.profile);
+        return this.watch(req.tile, req.cameraId, principal, req.profile, req.transport ?? 'webrtc');
       case 'answer': {
         const entry = this.tiles.get(req.tile);
         if (!entry || entry.state !== 'offered') throw new AppError('NO_OFFER', 'no offer pending for this tile', 409);
@@ -191,7 +196,7 @@ export class ViewerSession {
         }
         clearTimeout(entry.answerTimer);
         this.tiles.set(req.tile, { state: 'live', view: entry.view, answerTimer: undefined });
-        await entry.view.accept(req.sdp);
+        await entry.view.lease.accept(req.sdp);
         return;
       }
       case 'unwatch':
@@ -202,7 +207,7 @@ export class ViewerSession {
     }
   }
 
-  private async watch(tile: string, cameraId: string, principal: Principal, profile?: 'main' | 'sub'): Promise<void> {
+  private async watch(tile: string, cameraId: string, principal: Principal, profile: 'main' | 'sub' | undefined, transport: 'webrtc' | 'mse'): Promise<void> {
     // A running view this tile replaces frees its slot; one still starting holds it until it settles.
     const current = this.tiles.get(tile);
     const freed = current && current.state !== 'starting' ? 1 : 0;
@@ -222,14 +227,11 @@ export class ViewerSession {
     const entry: TileEntry = { state: 'starting', cancelled: false };
     this.tiles.set(tile, entry);
     this.inFlight++;
-    let view: LiveView;
+    const owner = { userId: principal.userId, sessionId: principal.sessionId, username: principal.username, role: principal.role, orgId: principal.orgId, address: this.address };
+    const viewed = { id: camera.id, gatewayId: camera.gatewayId, schoolId: camera.schoolId };
+    let view: LiveView | LiveView<TapLease>;
     try {
-      view = await this.deps.liveViews.open(
-        { userId: principal.userId, sessionId: principal.sessionId, username: principal.username, role: principal.role, orgId: principal.orgId, address: this.address },
-        { id: camera.id, gatewayId: camera.gatewayId, schoolId: camera.schoolId },
-        decision.basis,
-        profile,
-      );
+      view = transport === 'mse' ? await this.deps.liveViews.openTap(owner, viewed, decision.basis, 'mse') : await this.deps.liveViews.open(owner, viewed, decision.basis, profile);
     } catch (err) {
       if (this.tiles.get(tile) === entry) this.tiles.delete(tile);
       throw err;
@@ -241,20 +243,40 @@ export class ViewerSession {
       view.end({ kind: 'viewer_left' });
       return;
     }
+    if (view.transport === 'mse') this.startMse(tile, view as LiveView<TapLease>);
+    else this.offer(tile, view as LiveView);
+    view.onEnd((cause) => {
+      const current = this.tiles.get(tile);
+      if (current && current.state !== 'starting' && current.view === view) {
+        if (current.state === 'mse') current.stream.close();
+        else clearTimeout(current.answerTimer);
+        this.tiles.delete(tile);
+        this.send({ type: 'ended', tile, cause, reason: describeCause(cause) });
+      }
+    });
+  }
+
+  /** The tile's video as fMP4 on this socket: an `mse` event before each init segment, then binary frames. */
+  private startMse(tile: string, view: LiveView<TapLease>): void {
+    const stream = new MseStream(
+      view.lease,
+      {
+        codec: (codec) => this.send({ type: 'mse', tile, codec }),
+        segment: (bytes) => this.sendBinary(encodeMseFrame(tile, bytes)),
+        buffered: () => this.ws.bufferedAmount,
+      },
+      this.deps.log,
+    );
+    this.tiles.set(tile, { state: 'mse', view, stream });
+  }
+
+  private offer(tile: string, view: LiveView): void {
     const answerTimer = setTimeout(() => {
       const current = this.tiles.get(tile);
       if (current?.state === 'offered' && current.view === view) this.release(tile, { kind: 'answer_timeout' }, true);
     }, this.deps.limits.answerTimeoutMs);
     this.tiles.set(tile, { state: 'offered', view, answerTimer });
-    view.onEnd((cause) => {
-      const current = this.tiles.get(tile);
-      if (current && current.state !== 'starting' && current.view === view) {
-        clearTimeout(current.answerTimer);
-        this.tiles.delete(tile);
-        this.send({ type: 'ended', tile, cause, reason: describeCause(cause) });
-      }
-    });
-    this.send({ type: 'offer', tile, sdp: view.offer });
+    this.send({ type: 'offer', tile, sdp: view.lease.offer });
   }
 
   private decide(principal: Principal, camera: { id: string; schoolId: string }): Decision {
@@ -286,7 +308,8 @@ export class ViewerSession {
       entry.cancelled = true;
       return;
     }
-    clearTimeout(entry.answerTimer);
+    if (entry.state === 'mse') entry.stream.close();
+    else clearTimeout(entry.answerTimer);
     entry.view.end(cause);
     if (notify) this.send({ type: 'ended', tile, cause, reason: describeCause(cause) });
   }
@@ -311,13 +334,21 @@ export class ViewerSession {
   }
 
   private send(ev: ViewerEvent): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.writable()) this.ws.send(JSON.stringify(ev));
+  }
+
+  private sendBinary(frame: Uint8Array): void {
+    if (this.writable()) this.ws.send(frame);
+  }
+
+  private writable(): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
     if (this.ws.bufferedAmount > HARD_BUFFER_BYTES) {
       // The browser stopped reading: drop it rather than queue without bound.
       this.deps.log.warn({ buffered: this.ws.bufferedAmount }, 'viewer socket not reading; closing it');
       this.close();
-      return;
+      return false;
     }
-    this.ws.send(JSON.stringify(ev));
+    return true;
   }
 }

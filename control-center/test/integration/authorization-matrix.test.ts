@@ -232,6 +232,7 @@ const SOCKET_CASES: Record<string, Record<Caller, number>> = {
 const REGION: Record<Role, Target[]> = { admin: ['own', 'foreign'], operator: ['own', 'foreign'], auditor: ['own', 'foreign'], school_it: ['own'], police: [] };
 const EVENT_CASES: Record<ViewerEvent['type'], 'reply' | Record<Role, Target[]>> = {
   offer: 'reply',
+  mse: 'reply',
   ended: 'reply',
   error: 'reply',
   'signed-out': 'reply',

@@ -110,6 +110,27 @@ describe('fan-out leases and linger (real werift peers, a recording link)', () =
     expect(f.stats().viewers).toBe(0);
   }, 40_000);
 
+  it('counts a raw tap as a viewer of the camera\'s one upstream: it shares the upstream, ends with the feed, and its release starts the linger', async () => {
+    const link = new RecordingLink();
+    const f = make(link, { linger: 300, offerTimeout: 60_000 });
+    const viewer = await f.watch('gw-1:cam', 'gw-1');
+    const tap = f.tap('gw-1:cam', 'gw-1');
+    expect(link.of('stream.start')).toHaveLength(1);
+    expect(f.stats()).toEqual({ feeds: 1, viewers: 2 });
+    viewer.release();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(link.of('stream.stop')).toHaveLength(0); // the tap holds the upstream
+    tap.release();
+    tap.release(); // idempotent
+    await until(() => link.of('stream.stop').length === 1, 'the upstream to stop after the tap left', 3000);
+    const ended: string[] = [];
+    const other = f.tap('gw-2:cam', 'gw-2');
+    other.onEnded((reason) => ended.push(reason));
+    f.onGatewayGone('gw-2');
+    expect(ended).toEqual(['gateway offline']);
+    expect(f.stats()).toEqual({ feeds: 0, viewers: 0 });
+  });
+
   it('refuses a viewer at once when the camera\'s gateway is offline', async () => {
     const link = new RecordingLink();
     link.online = false;

@@ -24,6 +24,14 @@ describe('centre config', () => {
     expect(() => resolveCenterConfig({ gateways: [] } as never)).toThrow(/enrols/);
   });
 
+  it('serves the RTSP re-export only when a port is set, and refuses a public URL with credentials or a path in it', () => {
+    expect(resolveCenterConfig({}).rtspExport.port).toBeUndefined();
+    expect(resolveCenterConfig({ rtspExport: { port: 0, publicUrl: 'rtsps://video.kvk.example:8554' } }).rtspExport).toEqual({ port: 0, publicUrl: 'rtsps://video.kvk.example:8554' });
+    expect(() => resolveCenterConfig({ rtspExport: { port: 8554, publicUrl: 'rtsp://u:p@host:8554' } })).toThrow(/rtspExport\/publicUrl/);
+    expect(() => resolveCenterConfig({ rtspExport: { port: 8554, publicUrl: 'rtsp://host:8554/grant' } })).toThrow(/rtspExport\/publicUrl/);
+    expect(loadCenterConfig(undefined, { SCHOOLCAM_RTSP_EXPORT_PORT: '8554' }).rtspExport.port).toBe(8554);
+  });
+
   it('layers the environment over the file', () => {
     const c = loadCenterConfig(undefined, { SCHOOLCAM_CENTER_PORT: '9001', SCHOOLCAM_METRICS_TOKEN: 'm'.repeat(20), SCHOOLCAM_DATA_DIR: '/var/lib/schoolcam' });
     expect([c.port, c.metrics.token, c.dataDir]).toEqual([9001, 'm'.repeat(20), '/var/lib/schoolcam']);

@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { AuditInput } from '../../src/audit/audit-log';
 import type { AlarmRecord } from '../../src/storage/alarm-store';
 import { AppError } from '../../src/errors';
-import type { ViewerLease } from '../../src/fanout/fanout';
+import type { TapLease, TapPacket, ViewerLease } from '../../src/fanout/fanout';
 import type { AuditSink, WatchPort } from '../../src/viewer/live-views';
 
 export const silent = pino({ level: 'silent' });
@@ -29,6 +29,32 @@ export class FakeLease implements ViewerLease {
   }
 }
 
+/** A raw tap that records what happened to it; `deliver` plays packets arriving, `endFromFeed` the feed ending. */
+export class FakeTapLease implements TapLease {
+  released = 0;
+  keyframeRequests = 0;
+  private sink: ((packets: TapPacket[], replay: boolean) => void) | undefined;
+  private ended: ((reason: string) => void)[] = [];
+  onPackets(cb: (packets: TapPacket[], replay: boolean) => void): void {
+    this.sink = cb;
+  }
+  requestKeyframe(): void {
+    this.keyframeRequests++;
+  }
+  release(): void {
+    this.released++;
+  }
+  onEnded(cb: (reason: string) => void): void {
+    this.ended.push(cb);
+  }
+  deliver(packets: TapPacket[], replay = false): void {
+    this.sink?.(packets, replay);
+  }
+  endFromFeed(reason: string): void {
+    for (const cb of this.ended) cb(reason);
+  }
+}
+
 /** A fan-out whose `watch` calls wait until the test settles them. */
 export class FakeFanout implements WatchPort {
   readonly calls: { cameraId: string; gatewayId: string; resolve: (l: FakeLease) => void; reject: (e: Error) => void; lease: FakeLease }[] = [];
@@ -40,6 +66,12 @@ export class FakeFanout implements WatchPort {
       this.calls.push({ cameraId, gatewayId, resolve, reject, lease });
       if (this.auto) resolve(lease);
     });
+  }
+  readonly taps: { cameraId: string; gatewayId: string; lease: FakeTapLease }[] = [];
+  tap(cameraId: string, gatewayId: string): TapLease {
+    const lease = new FakeTapLease();
+    this.taps.push({ cameraId, gatewayId, lease });
+    return lease;
   }
 }
 
@@ -70,11 +102,14 @@ export class FakeSocket extends EventEmitter {
   readyState = 1;
   bufferedAmount = 0;
   readonly sent: Record<string, unknown>[] = [];
+  /** Binary frames (the MSE transport's fMP4). */
+  readonly binary: Uint8Array[] = [];
   pings = 0;
   closedWith: number | undefined;
   terminated = false;
-  send(data: string): void {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  send(data: string | Uint8Array): void {
+    if (typeof data === 'string') this.sent.push(JSON.parse(data) as Record<string, unknown>);
+    else this.binary.push(data);
   }
   ping(): void {
     this.pings++;

@@ -27,6 +27,21 @@ describe('live views', () => {
     expect(fanout.calls[0].lease.released).toBe(1);
   });
 
+  it('runs a raw-tap view (MSE, RTSP) under the same audit, caps and grant cut as a WebRTC one, and names its transport', async () => {
+    const { views, fanout, audit } = setup({ perUser: 2, total: 5 });
+    const web = await views.open(owner('u1'), cam('c1'), ROLE);
+    const mse = await views.openTap(owner('u1'), cam('c2'), { kind: 'grant', grantId: 'g-1' }, 'mse');
+    await expect(views.openTap(owner('u1'), cam('c3'), ROLE, 'rtsp')).rejects.toMatchObject({ code: 'TOO_MANY_VIEWERS' });
+    expect(fanout.taps.map((t) => t.cameraId)).toEqual(['gw-a:c2']);
+    expect(views.list().map((v) => v.transport)).toEqual(['webrtc', 'mse']);
+    expect(audit.entries[1]).toMatchObject({ kind: 'view.start', cameraId: 'gw-a:c2', detail: { transport: 'mse', basis: { kind: 'grant', grantId: 'g-1' } } });
+    expect(views.cut({ grant: 'g-1' }, { kind: 'access_revoked', grantId: 'g-1' })).toBe(1);
+    expect(mse.isEnded).toBe(true);
+    expect(web.isEnded).toBe(false);
+    expect(fanout.taps[0].lease.released).toBe(1);
+    expect(audit.entries.at(-1)).toMatchObject({ kind: 'view.stop', cameraId: 'gw-a:c2', detail: { cause: 'access_revoked', grantId: 'g-1' } });
+  });
+
   it('fails closed: when the start cannot be audited, the fan-out is never asked', async () => {
     const { views, fanout, audit } = setup();
     audit.failing = true;

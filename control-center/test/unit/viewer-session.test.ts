@@ -7,7 +7,25 @@ import type { CameraEntry } from '../../src/cameras/camera-catalogue';
 import type { AlarmRecord } from '../../src/storage/alarm-store';
 import { LiveViews } from '../../src/viewer/live-views';
 import { ViewerSession } from '../../src/viewer/viewer-session';
+import { SyntheticH264Encoder } from '@schoolcam/protocol/h264/encoder/synthetic-encoder';
+import { H264Packetizer } from '@schoolcam/protocol/h264/packetizer';
+import type { TapPacket } from '../../src/fanout/fanout';
+import { decodeMseFrame } from '../../src/viewer/mse-frame';
 import { FakeAudit, FakeFanout, FakeSocket, alarmRecord, flush, silent } from './fakes';
+
+/** `count` frames of a 15 fps camera as the fan-out's tap delivers them (RTP payloads, 90 kHz timestamps). */
+function tapPackets(count: number, ts0 = 1000): TapPacket[] {
+  const enc = new SyntheticH264Encoder({ width: 160, height: 96, fps: 15, gopSeconds: 1, name: 'MSE' });
+  const pk = new H264Packetizer();
+  const out: TapPacket[] = [];
+  for (let i = 0; i < count; i++) {
+    const payloads = pk.packetize(enc.encode(1_718_000_000_000 + i * 66).nalus);
+    payloads.forEach((payload, k) => out.push({ payload, timestamp: ts0 + i * 6000, marker: k === payloads.length - 1 }));
+  }
+  return out;
+}
+
+const boxType = (b: Uint8Array): string => Buffer.from(b.subarray(4, 8)).toString('latin1');
 
 const camera = (local: string, gatewayId: string, schoolId: string): CameraEntry => ({
   id: `${gatewayId}:${local}`,
@@ -61,6 +79,28 @@ afterEach(() => {
 });
 
 describe('viewer session', () => {
+  it('answers a watch over MSE with the codec, then the tile\'s video as fMP4 frames (init segment first), under the same audit and cut as WebRTC', async () => {
+    socket.receive({ type: 'watch', tile: 'm1', cameraId: 'gw-sok:vchod', transport: 'mse' });
+    await flush();
+    expect(socket.ofType('offer')).toEqual([]);
+    expect(fanout.taps).toHaveLength(1);
+    expect(audit.entries[0]).toMatchObject({ kind: 'view.start', cameraId: 'gw-sok:vchod', detail: { transport: 'mse' } });
+    fanout.taps[0].lease.deliver(tapPackets(3));
+    expect(socket.ofType('mse')).toEqual([{ type: 'mse', tile: 'm1', codec: 'avc1.42e00a' }]);
+    const frames = socket.binary.map((f) => decodeMseFrame(f)!);
+    expect(frames.map((f) => f.tile)).toEqual(['m1', 'm1', 'm1', 'm1']);
+    expect(frames.map((f) => boxType(f.fmp4))).toEqual(['ftyp', 'moof', 'moof', 'moof']);
+    // An answer makes no sense for an MSE tile.
+    socket.receive({ type: 'answer', tile: 'm1', sdp: 'v=0' });
+    await flush();
+    expect(socket.ofType('error').at(-1)).toMatchObject({ tile: 'm1', code: 'NO_OFFER' });
+    socket.receive({ type: 'unwatch', tile: 'm1' });
+    await flush();
+    expect(fanout.taps[0].lease.released).toBe(1);
+    fanout.taps[0].lease.deliver(tapPackets(1, 99_000));
+    expect(socket.binary).toHaveLength(4);
+  });
+
   it('pushes only the cameras in the account\'s scope', () => {
     viewer.sendCameras();
     const list = socket.ofType('cameras')[0].cameras as { id: string }[];

@@ -92,7 +92,17 @@ export interface DigestInput {
 
 /** The `response` value of RFC 2617 §3.2.2.1, lower-case hex. */
 export function computeDigestResponse(d: DigestInput): string {
-  let ha1 = md5(`${d.username}:${d.realm}:${d.password}`);
+  return digestResponseFromHa1(md5(`${d.username}:${d.realm}:${d.password}`), d);
+}
+
+/** RFC 2617 §3.2.2.2 A1 of a user: MD5(`username:realm:password`), what a server may store instead of the password. */
+export function digestHa1(username: string, realm: string, password: string): string {
+  return md5(`${username}:${realm}:${password}`);
+}
+
+/** The response digest from a stored {@link digestHa1} (the password itself is not needed). */
+export function digestResponseFromHa1(ha1In: string, d: Omit<DigestInput, 'password'>): string {
+  let ha1 = ha1In;
   if (d.algorithm?.toLowerCase() === 'md5-sess') ha1 = md5(`${ha1}:${d.nonce}:${d.cnonce ?? ''}`);
   const ha2 = md5(`${d.method}:${d.uri}`);
   if (d.qop) return md5(`${ha1}:${d.nonce}:${d.nc ?? ''}:${d.cnonce ?? ''}:${d.qop}:${ha2}`);
@@ -178,6 +188,12 @@ export interface ServerAuthOptions {
    * later (per-grant users) take effect on the next request.
    */
   users: Readonly<Record<string, string>>;
+  /**
+   * Digest only: username → stored H(A1) (see {@link digestHa1}), asked on every request,
+   * for servers that keep no passwords (per-grant credentials). When given, it replaces
+   * `users`, and Basic is refused whatever the mode (it needs the password).
+   */
+  ha1Of?: (username: string) => string | undefined;
   /** How long a nonce is accepted before `stale=true`. Default 60 000 ms. */
   nonceTtlMs?: number;
   /** Clock, for tests. Default `Date.now`. */
@@ -225,7 +241,7 @@ export class ServerAuth {
     const parsed = parseAuthHeader(authorization);
     if (!parsed) return { ok: false, stale: false, reason: 'malformed' };
     const scheme = parsed.scheme.toLowerCase();
-    if (scheme === 'basic' && (this.opts.mode === 'basic' || this.opts.mode === 'any')) return this.verifyBasic(parsed.token ?? '');
+    if (scheme === 'basic' && (this.opts.mode === 'basic' || this.opts.mode === 'any') && !this.opts.ha1Of) return this.verifyBasic(parsed.token ?? '');
     if (scheme === 'digest' && (this.opts.mode === 'digest' || this.opts.mode === 'any')) return this.verifyDigest(method, parsed.params);
     return { ok: false, stale: false, reason: 'scheme' };
   }
@@ -252,11 +268,10 @@ export class ServerAuth {
     const qop = p.qop?.toLowerCase();
     if (qop !== undefined && qop !== 'auth') return { ok: false, stale: false, reason: 'malformed' };
     if (qop && (p.nc === undefined || p.cnonce === undefined)) return { ok: false, stale: false, reason: 'malformed' };
-    const password = this.passwordOf(username);
+    const stored = this.ha1Of(username);
     // Compute even for unknown users so timing does not reveal which names exist.
-    const expected = computeDigestResponse({
+    const expected = digestResponseFromHa1(stored ?? digestHa1(username, this.opts.realm, '\0unknown-user'), {
       username,
-      password: password ?? '\0unknown-user',
       realm: this.opts.realm,
       method,
       uri,
@@ -267,13 +282,20 @@ export class ServerAuth {
       algorithm: p.algorithm,
     });
     const match = safeEqual(response.toLowerCase(), expected);
-    if (!match || password === undefined) return { ok: false, stale: false, reason: 'credentials' };
+    if (!match || stored === undefined) return { ok: false, stale: false, reason: 'credentials' };
     // RFC 2617 §3.2.1: right credentials with an expired nonce → stale=true, no new password prompt.
     if (nonceState === 'expired') return { ok: false, stale: true, reason: 'nonce' };
     return { ok: true, username };
   }
 
+  private ha1Of(username: string): string | undefined {
+    if (this.opts.ha1Of) return this.opts.ha1Of(username)?.toLowerCase();
+    const password = this.passwordOf(username);
+    return password === undefined ? undefined : digestHa1(username, this.opts.realm, password);
+  }
+
   private passwordOf(username: string): string | undefined {
+    if (this.opts.ha1Of) return undefined;
     return Object.hasOwn(this.opts.users, username) ? this.opts.users[username] : undefined;
   }
 

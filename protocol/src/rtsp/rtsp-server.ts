@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { ServerAuth, type AuthMode } from './digest-auth';
 import { parseSession, parseTransport, formatTransport, type TransportSpec } from './rtsp-headers';
 import { RtspError } from './rtsp-error';
@@ -37,8 +38,24 @@ import { parseSdp, getAttribute } from '../sdp/sdp';
 export interface RtspMediaSource {
   /** Full SDP body for DESCRIBE (the server may rewrite nothing but o=/c= lines). Track controls are `trackID=N`. */
   describe(): string;
-  /** Begin delivering RTP for the given track indexes; returns an unsubscribe function. onRtp gets a complete RTP packet. */
-  subscribe(trackIds: number[], onRtp: (trackId: number, packet: Buffer) => void): () => void;
+  /**
+   * Begin delivering RTP for the given track indexes; returns an unsubscribe function. onRtp gets a complete RTP packet.
+   * `session.end(reason)` ends the session from the source's side (its access was withdrawn, the stream ended):
+   * the connection that carried it is closed, so the client sees the end at once.
+   */
+  subscribe(trackIds: number[], onRtp: (trackId: number, packet: Buffer) => void, session: RtspSessionControl): () => void;
+}
+
+/** What a source may do to the session it feeds. */
+export interface RtspSessionControl {
+  /** Ends the session and closes its TCP connection (idempotent; may be called from inside `subscribe`). */
+  end(reason: string): void;
+}
+
+/** Who asks for a path: the user the connection authenticated as, and the client's address. */
+export interface RtspClientInfo {
+  username: string | undefined;
+  address: string | undefined;
 }
 
 export interface RtspServerAuthOptions {
@@ -46,6 +63,8 @@ export interface RtspServerAuthOptions {
   mode: AuthMode;
   /** username → password, read on every request (entries may be added or removed live). */
   users: Readonly<Record<string, string>>;
+  /** Digest against stored H(A1)s instead of `users` (see `ServerAuthOptions.ha1Of`); Basic is then refused. */
+  ha1Of?: (username: string) => string | undefined;
 }
 
 export interface RtspServerOptions {
@@ -57,8 +76,13 @@ export interface RtspServerOptions {
   realm?: string;
   /** Default: no authentication. */
   auth?: RtspServerAuthOptions;
-  /** Maps a URL path (no leading or trailing `/`, percent-decoded) to a source, or undefined for 404. */
-  resolve: (path: string) => RtspMediaSource | undefined;
+  /**
+   * Maps a URL path (no leading or trailing `/`, percent-decoded) to a source, or undefined for 404.
+   * Asked at DESCRIBE and SETUP with the authenticated user, so a path can be refused per user.
+   */
+  resolve: (path: string, client: RtspClientInfo) => RtspMediaSource | undefined;
+  /** Serve RTSPS (RTSP over TLS, `rtsps://`) with this PEM certificate and key. Default: plain TCP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Seconds without a request (or RTCP from the client) before a session is torn down. Default 60. */
   sessionTimeoutSec?: number;
   /** Default: silent. */
@@ -157,14 +181,16 @@ export class RtspServer {
     this.maxWriteBufferBytes = opts.maxWriteBufferBytes ?? 4 * 1024 * 1024;
     this.authMode = opts.auth?.mode ?? 'none';
     this.auth = this.makeAuth(this.authMode);
-    server.on('connection', (socket) => this.accept(socket));
+    // With TLS, a connection is ours once its handshake is done (a failed one never reaches accept).
+    server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => this.accept(socket));
+    if (opts.tls) server.on('tlsClientError', (err: Error) => this.log.debug({ err: err.message }, 'rtsps handshake failed'));
     server.on('error', (err) => this.log.error({ err: err.message }, 'rtsp server socket error'));
   }
 
   /** Binds (TCP, and the UDP pair unless `udp: false`) and starts listening. Rejects if a port cannot be bound. */
   static async create(opts: RtspServerOptions): Promise<RtspServer> {
     const host = opts.host ?? '127.0.0.1';
-    const server = net.createServer({ noDelay: true });
+    const server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key, noDelay: true }) : net.createServer({ noDelay: true });
     server.maxConnections = opts.maxConnections ?? 256;
     await listen(server, opts.port ?? 0, host);
     const address = server.address() as net.AddressInfo;
@@ -188,7 +214,7 @@ export class RtspServer {
   /** `rtsp://host:port/path` for a source path. */
   url(path: string): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `rtsp://${host}:${this.port}/${path.replace(/^\/+/, '')}`;
+    return `${this.opts.tls ? 'rtsps' : 'rtsp'}://${host}:${this.port}/${path.replace(/^\/+/, '')}`;
   }
 
   /** Open client connections. */
@@ -327,6 +353,7 @@ export class RtspServer {
       mode: mode === 'always-wrong' ? 'digest' : mode,
       realm: this.opts.realm ?? 'schoolcam',
       users: this.opts.auth?.users ?? {},
+      ha1Of: this.opts.auth?.ha1Of,
       nonceTtlMs: (this.opts.nonceTtlSec ?? 60) * 1000,
     });
   }
@@ -526,9 +553,13 @@ class ServerConnection {
     return { statusCode: 401, headers: auth.challenge(result.stale).map((v): RtspHeader => ['WWW-Authenticate', v]) };
   }
 
+  private client(): RtspClientInfo {
+    return { username: this.username, address: this.socket.remoteAddress?.replace(/^::ffff:/i, '') };
+  }
+
   private describe(url: URL): Reply {
     const path = pathOf(url);
-    const source = path === undefined ? undefined : this.server.opts.resolve(path);
+    const source = path === undefined ? undefined : this.server.opts.resolve(path, this.client());
     if (!source) return { statusCode: 404 };
     const sdp = source.describe();
     // Content-Base (RFC 2326 §12.11) with a trailing slash so relative `trackID=N` resolves below it;
@@ -550,7 +581,7 @@ class ServerConnection {
     if (!m) return { statusCode: 404 };
     const path = m[1];
     const trackId = Number(m[2]);
-    const source = this.server.opts.resolve(path);
+    const source = this.server.opts.resolve(path, this.client());
     if (!source || !hasTrack(source.describe(), trackId)) return { statusCode: 404 };
 
     const transportHeader = getHeader(req.headers, 'transport');
@@ -611,7 +642,15 @@ class ServerConnection {
     if (session.state === 'playing') return { statusCode: 200, headers };
     session.held = [];
     try {
-      session.unsubscribe = session.source.subscribe([...session.tracks.keys()], (trackId, packet) => this.onRtp(session, trackId, packet));
+      const control: RtspSessionControl = {
+        end: (reason) => {
+          if (!this.sessions.has(session.id)) return;
+          this.log.info({ conn: this.id, session: session.id, path: session.path, reason }, 'session ended by its source');
+          // Deferred: the source may end the session from inside subscribe(), before PLAY is answered.
+          queueMicrotask(() => this.destroy(reason));
+        },
+      };
+      session.unsubscribe = session.source.subscribe([...session.tracks.keys()], (trackId, packet) => this.onRtp(session, trackId, packet), control);
     } catch (err) {
       session.held = undefined;
       this.log.error({ conn: this.id, path: session.path, err: (err as Error).message }, 'source subscribe failed');

@@ -4,6 +4,7 @@ import {
   basicAuthorization,
   computeDigestResponse,
   DigestClientState,
+  digestHa1,
   parseAuthHeader,
   parseWwwAuthenticate,
   ServerAuth,
@@ -54,6 +55,18 @@ describe('parseAuthHeader', () => {
 });
 
 describe('ServerAuth + DigestClientState', () => {
+  it('verifies Digest against a stored HA1 (no password kept), refuses Basic then, and refuses a user the lookup stops knowing', () => {
+    const stored = new Map([['g1', digestHa1('g1', 'schoolcam', 's3cret pass')]]);
+    const server = new ServerAuth({ mode: 'any', realm: 'schoolcam', users: {}, ha1Of: (u) => stored.get(u) });
+    const client = DigestClientState.fromChallenges(parseWwwAuthenticate(server.challenge()), 'g1', 's3cret pass')!;
+    expect(server.verify('DESCRIBE', client.authorization('DESCRIBE', 'rtsp://h/grant/a/b'))).toEqual({ ok: true, username: 'g1' });
+    expect(server.verify('DESCRIBE', basicAuthorization('g1', 's3cret pass'))).toMatchObject({ ok: false });
+    const wrong = DigestClientState.fromChallenges(parseWwwAuthenticate(server.challenge()), 'g1', 'guess')!;
+    expect(server.verify('DESCRIBE', wrong.authorization('DESCRIBE', 'rtsp://h/grant/a/b'))).toMatchObject({ ok: false, reason: 'credentials' });
+    stored.delete('g1');
+    expect(server.verify('SETUP', client.authorization('SETUP', 'rtsp://h/grant/a/b'))).toMatchObject({ ok: false, reason: 'credentials' });
+  });
+
   const users = { alice: 'wonder land' };
 
   it('accepts a Digest response computed by the client from the challenge', () => {

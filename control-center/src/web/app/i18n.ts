@@ -345,6 +345,13 @@ const STRINGS = {
   'register.doneHelp': { cs: 'Brána ji teď hlídá; takto vypadá její živý obraz.', en: 'The gateway now supervises it; this is its live picture.' },
   'register.waiting': { cs: 'Čekám, až ji brána ohlásí…', en: 'Waiting for the gateway to report it…' },
   'register.another': { cs: 'Přidat další kameru', en: 'Add another camera' },
+  'state.ended': { cs: 'ukončeno', en: 'ended' },
+  'state.refused': { cs: 'nepřístupné', en: 'not accessible' },
+  'transport.mse': { cs: 'záložní přenos', en: 'fallback stream' },
+  'transport.mseTitle': {
+    cs: 'WebRTC se nepodařilo spojit (síť blokuje UDP?); video jde přes záložní přenos (fMP4 přes WebSocket).',
+    en: 'WebRTC could not connect (UDP blocked?); the video comes over the fallback stream (fMP4 over WebSocket).',
+  },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;

@@ -2,14 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { AccessExtension, ExtraAccess } from '../../control-center/src/access/policy';
-import type { TileStats } from '../../control-center/src/web/app/main';
 import { CentreClient } from '../../control-center/test/support/api-client';
 import { MemoryRtspGrants } from '../../control-center/test/support/memory-rtsp-grants';
 import { decodeMseFrame } from '../../control-center/src/viewer/mse-frame';
 import { type RtspClient, openRtspVideo } from '../../protocol/src/rtsp/rtsp-client';
 import { launchChromium } from '../support/chromium';
 import { startInProcessStack } from '../support/in-process-stack';
-import { percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
+import { type TileStats, percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 import { createUdpBlockedNetns, tcpRelay } from '../support/udp-blocked-netns';
 
 /**
@@ -130,7 +129,8 @@ let latencies: number[] = [];
 let transport = '';
 try {
   const page = await browser.context.newPage();
-  await signInPage(page, `${relay.url}/`, g2gStack.accounts.operator);
+  // The live wall, reading the capture-time barcode (`diag=1`).
+  await signInPage(page, `${relay.url}/?diag=1#/live`, g2gStack.accounts.operator);
   await waitForTiles(page, (ts) => ts.length === 1 && ts[0].transport === 'mse' && ts[0].barcodes > 0, 60_000, 'the MSE fallback to play');
   const start = (await tileStats(page))[0].latencies.length;
   await page.waitForTimeout(SECONDS * 1000);

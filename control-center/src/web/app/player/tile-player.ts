@@ -2,7 +2,8 @@ import { signal } from '@preact/signals';
 import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
 import type { ViewerSocket } from '../stores/viewer-socket';
 import type { TileStats } from './tile-stats';
-import type { StreamChoice, TileTransport, TransportFactory } from './tile-transport';
+import { MseTransport } from './mse-transport';
+import type { FallbackReason, StreamChoice, TileTransport, TransportFactory, TransportKind } from './tile-transport';
 import { WebRtcTransport } from './webrtc-transport';
 
 export type TileState = 'connecting' | 'playing' | 'frozen' | 'retrying' | 'refused' | 'ended';
@@ -19,6 +20,14 @@ const BARCODE_ROWS = 16;
 /** Every player on the page, for `window.schoolcam`. */
 export const players = new Set<TilePlayer>();
 
+/**
+ * Set once a tile of this page had to fall back: WebRTC does not connect from here, so the
+ * page's new tiles start on MSE directly instead of each waiting for WebRTC to fail.
+ */
+let preferMse = false;
+
+const defaultTransports: TransportFactory = (kind, ctx) => (kind === 'mse' ? new MseTransport(ctx) : new WebRtcTransport(ctx));
+
 export interface TilePlayerOptions {
   cameraId: string;
   profile: StreamChoice;
@@ -26,6 +35,7 @@ export interface TilePlayerOptions {
   socket: ViewerSocket;
   /** Read the simulator's capture-time barcode from every frame (`?diag=1`). */
   diag: boolean;
+  /** Makes the transports (default: WebRTC, MSE as the fallback). */
   transport?: TransportFactory;
 }
 
@@ -33,6 +43,7 @@ export interface TilePlayerOptions {
  * One tile's player: opens the camera through a transport, shows its state, and recovers
  * on its own — after a camera reboot, a gateway's reconnect or a centre restart — with
  * backoff, never a page reload. Stops for good only when access is refused or withdrawn.
+ * Where WebRTC cannot connect it switches on its own to the MSE fallback, and stays there.
  */
 export class TilePlayer {
   readonly state = signal<TileState>('connecting');
@@ -40,6 +51,10 @@ export class TilePlayer {
   readonly detail = signal('');
   /** When the next attempt starts, while retrying. */
   readonly retryAt = signal<number | null>(null);
+  /** How the video comes: `webrtc`, or `mse` after a fallback (the tile tells the person). */
+  readonly transportKind = signal<TransportKind>(preferMse ? 'mse' : 'webrtc');
+  /** Why the tile left WebRTC, if it did (`null` also when it started on MSE because an earlier tile fell back). */
+  private fallback: FallbackReason | null = null;
   stats: TileStats;
   private transport: TileTransport | undefined;
   private retryMs = RETRY_MIN_MS;
@@ -52,7 +67,7 @@ export class TilePlayer {
   private frameCallback: number | undefined;
 
   constructor(private readonly opts: TilePlayerOptions) {
-    this.makeTransport = opts.transport ?? ((ctx) => new WebRtcTransport(ctx));
+    this.makeTransport = opts.transport ?? defaultTransports;
     this.stats = this.freshStats(0);
     players.add(this);
     this.frameCallback = opts.video.requestVideoFrameCallback(this.onFrame);
@@ -116,6 +131,8 @@ export class TilePlayer {
       cameraId: this.opts.cameraId,
       state: 'connecting',
       profile: this.opts.profile,
+      transport: this.transportKind.value,
+      fallback: this.fallback,
       openedAt: performance.timeOrigin + performance.now(),
       firstFrameAt: null,
       frames: 0,
@@ -151,7 +168,7 @@ export class TilePlayer {
       });
       return;
     }
-    const transport = this.makeTransport({
+    const transport = this.makeTransport(this.transportKind.value, {
       cameraId: this.opts.cameraId,
       profile: this.opts.profile,
       video: this.opts.video,
@@ -162,10 +179,26 @@ export class TilePlayer {
           if (this.transport !== transport) return;
           this.ended(reason, retry, refused);
         },
+        unreachable: (reason) => {
+          if (this.transport !== transport) return;
+          this.fallBack(reason);
+        },
       },
     });
     this.transport = transport;
     transport.open();
+  }
+
+  /** WebRTC could not connect: the same camera over MSE, now and for this page's next tiles. */
+  private fallBack(reason: FallbackReason): void {
+    if (this.transportKind.value === 'mse' || !MseTransport.supported()) {
+      this.ended(reason === 'webrtc_timeout' ? 'the video connection timed out' : 'the video connection failed', true, false);
+      return;
+    }
+    preferMse = true;
+    this.fallback = reason;
+    this.transportKind.value = 'mse';
+    this.open();
   }
 
   private ended(reason: string, retry: boolean, refused: boolean): void {

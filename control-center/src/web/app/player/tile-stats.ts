@@ -3,8 +3,12 @@ export interface TileStats {
   cameraId: string;
   /** `connecting`, `playing`, `frozen` (no frame for a while), `retrying`, `refused` or `ended`. */
   state: string;
-  /** The stream asked for: `sub` in grids, `main` in a single view. */
+  /** The stream played: `sub` in grids, `main` in a single view (and always on the MSE fallback). */
   profile: 'main' | 'sub';
+  /** How the video comes now: `webrtc`, or `mse` (fMP4 over the viewer socket) where WebRTC cannot connect. */
+  transport: 'webrtc' | 'mse';
+  /** Why this tile left WebRTC for MSE (`webrtc_failed`: ICE failed; `webrtc_timeout`: not connected 5 s after the answer), if it did. */
+  fallback: 'webrtc_failed' | 'webrtc_timeout' | null;
   /** When this attempt started (ms since the epoch). */
   openedAt: number;
   firstFrameAt: number | null;

@@ -1,53 +1,29 @@
-import type { EndCause } from '../../../access/revocation';
-import type { ViewerErrorCode } from '../../../viewer/viewer-messages';
 import type { TileEvent } from '../stores/viewer-socket';
-import type { TileTransport, TransportContext } from './tile-transport';
-
-let handleSeq = 0;
-
-/** End causes after which retrying cannot help: access is gone, not just the stream. */
-const FINAL_CAUSES = new Set<EndCause['kind']>(['gateway_revoked', 'access_revoked', 'logout', 'session_expired', 'user_disabled', 'user_changed']);
-/** Refusals that will not change by asking again. */
-const FINAL_ERRORS = new Set<ViewerErrorCode>(['NOT_FOUND', 'FORBIDDEN', 'TOO_MANY_TILES', 'UNAUTHORIZED', 'SESSION_EXPIRED']);
+import { SocketTransport } from './socket-transport';
+import type { FallbackReason, StreamChoice, TransportContext } from './tile-transport';
 
 /** How long to wait for ICE gathering before answering with what is there (non-trickle). */
 const GATHER_TIMEOUT_MS = 2000;
+/** Not connected this long after the answer (and ICE not through either): the network keeps WebRTC out. */
+export const ICE_CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * WebRTC: the centre offers one sendonly H.264 track per tile over the viewer socket, the
  * page answers (no trickle ICE). The receiver holds back nothing in its jitter buffer (the
  * centre also bounds the playout delay with the playout-delay RTP header extension): live
- * video at the lowest latency the network allows.
+ * video at the lowest latency the network allows. Where it never connects (ICE fails, or is
+ * not through {@link ICE_CONNECT_TIMEOUT_MS} after the answer) it reports `unreachable`
+ * rather than `ended`, so the tile can fall back.
  */
-export class WebRtcTransport implements TileTransport {
+export class WebRtcTransport extends SocketTransport {
   readonly kind = 'webrtc' as const;
-  private readonly handle = `t${++handleSeq}`;
+  readonly profile: StreamChoice;
   private pc: RTCPeerConnection | undefined;
-  private closed = false;
-  private opened = false;
+  private connectTimer: number | undefined;
 
-  constructor(private readonly ctx: TransportContext) {}
-
-  open(): void {
-    if (this.opened) return;
-    this.opened = true;
-    this.ctx.socket.bind(this.handle, {
-      event: (ev) => this.onEvent(ev),
-      down: () => this.fail('the connection to the centre dropped', true, false),
-    });
-    if (!this.ctx.socket.send({ type: 'watch', tile: this.handle, cameraId: this.ctx.cameraId, profile: this.ctx.profile })) {
-      this.fail('not connected to the centre', true, false);
-    }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ctx.socket.release(this.handle);
-    if (this.opened) this.ctx.socket.send({ type: 'unwatch', tile: this.handle });
-    this.pc?.close();
-    this.pc = undefined;
-    if (this.ctx.video.srcObject) this.ctx.video.srcObject = null;
+  constructor(ctx: TransportContext) {
+    super(ctx);
+    this.profile = ctx.profile;
   }
 
   async inbound(): Promise<Record<string, unknown> | null> {
@@ -59,27 +35,22 @@ export class WebRtcTransport implements TileTransport {
     return found;
   }
 
-  private onEvent(ev: TileEvent): void {
-    if (this.closed) return;
-    switch (ev.type) {
-      case 'offer':
-        this.answer(ev.sdp).catch((err: Error) => this.fail(err.message, true, false));
-        return;
-      case 'ended':
-        this.fail(ev.reason, !FINAL_CAUSES.has(ev.cause.kind), false);
-        return;
-      case 'error': {
-        const final = FINAL_ERRORS.has(ev.code);
-        this.fail(ev.message, !final, ev.code === 'NOT_FOUND' || ev.code === 'FORBIDDEN');
-        return;
-      }
-    }
+  protected release(): void {
+    window.clearTimeout(this.connectTimer);
+    this.pc?.close();
+    this.pc = undefined;
+    if (this.ctx.video.srcObject) this.ctx.video.srcObject = null;
   }
 
-  private fail(reason: string, retry: boolean, refused: boolean): void {
+  protected onMedia(ev: Exclude<TileEvent, { type: 'ended' | 'error' }>): void {
+    if (ev.type !== 'offer') return;
+    this.answer(ev.sdp).catch((err: Error) => this.fail(err.message, true, false));
+  }
+
+  private unreachable(reason: FallbackReason): void {
     if (this.closed) return;
     this.close();
-    this.ctx.events.ended(reason, { retry, refused });
+    this.ctx.events.unreachable(reason);
   }
 
   private async answer(sdp: string): Promise<void> {
@@ -92,8 +63,18 @@ export class WebRtcTransport implements TileTransport {
       void this.ctx.video.play().catch(() => undefined);
       this.ctx.events.media();
     };
+    let connected = false;
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed') this.fail('the video connection failed', true, false);
+      if (this.pc !== pc) return;
+      if (pc.connectionState === 'connected') {
+        connected = true;
+        window.clearTimeout(this.connectTimer);
+      }
+      // Never connected: the network keeps WebRTC out (UDP blocked); once connected, a failure is the stream's.
+      if (pc.connectionState === 'failed') {
+        if (connected) this.fail('the video connection failed', true, false);
+        else this.unreachable('webrtc_failed');
+      }
     };
     await pc.setRemoteDescription({ type: 'offer', sdp });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -110,5 +91,10 @@ export class WebRtcTransport implements TileTransport {
     }
     if (this.closed || this.pc !== pc) return;
     this.ctx.socket.send({ type: 'answer', tile: this.handle, sdp: pc.localDescription!.sdp });
+    this.connectTimer = window.setTimeout(() => {
+      // ICE through but DTLS slow (a busy centre) is not a blocked network: leave that to 'failed'.
+      const iceUp = pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
+      if (this.pc === pc && pc.connectionState !== 'connected' && !iceUp) this.unreachable('webrtc_timeout');
+    }, ICE_CONNECT_TIMEOUT_MS);
   }
 }

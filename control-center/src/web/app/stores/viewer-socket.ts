@@ -1,13 +1,16 @@
 import { signal } from '@preact/signals';
+import { decodeMseFrame } from '../../../viewer/mse-frame';
 import { CLOSE_SIGNED_OUT } from '../../../viewer/viewer-close';
 import type { ViewerEvent, ViewerRequest } from '../../../viewer/viewer-messages';
 
 /** A signalling event for one tile. */
-export type TileEvent = Extract<ViewerEvent, { type: 'offer' | 'ended' }> | (Extract<ViewerEvent, { type: 'error' }> & { tile: string });
+export type TileEvent = Extract<ViewerEvent, { type: 'offer' | 'mse' | 'ended' }> | (Extract<ViewerEvent, { type: 'error' }> & { tile: string });
 
-/** What a tile hears from the socket: its own signalling events, and the socket going down. */
+/** What a tile hears from the socket: its own signalling events, its MSE video, and the socket going down. */
 export interface TileChannel {
   event(ev: TileEvent): void;
+  /** fMP4 bytes of the tile's MSE view (binary frames, see `mse-frame.ts`). */
+  data?(fmp4: Uint8Array<ArrayBuffer>): void;
   /** The socket closed: every view on it is gone at the centre. */
   down(): void;
 }
@@ -88,6 +91,8 @@ export class ViewerSocket {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     // The session cookie goes with the upgrade; the centre checks it and the page's Origin.
     const ws = new WebSocket(`${proto}//${location.host}/api/view`);
+    // MSE views' video comes as binary frames on this socket.
+    ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.state.value = this.state.value === 'down' ? 'down' : 'connecting';
     let opened = false;
@@ -98,9 +103,14 @@ export class ViewerSocket {
       for (const cb of [...this.openListeners]) cb();
     };
     ws.onmessage = (m) => {
+      if (typeof m.data !== 'string') {
+        const frame = decodeMseFrame(new Uint8Array(m.data as ArrayBuffer));
+        if (frame) this.tiles.get(frame.tile)?.data?.(frame.fmp4);
+        return;
+      }
       let ev: ViewerEvent;
       try {
-        ev = JSON.parse(m.data as string) as ViewerEvent;
+        ev = JSON.parse(m.data) as ViewerEvent;
       } catch {
         return;
       }
@@ -127,7 +137,7 @@ export class ViewerSocket {
   }
 
   private dispatch(ev: ViewerEvent): void {
-    if ((ev.type === 'offer' || ev.type === 'ended' || ev.type === 'error') && ev.tile !== undefined) {
+    if ((ev.type === 'offer' || ev.type === 'mse' || ev.type === 'ended' || ev.type === 'error') && ev.tile !== undefined) {
       this.tiles.get(ev.tile)?.event({ ...ev, tile: ev.tile });
       if (ev.type !== 'error' || this.tiles.has(ev.tile)) return;
     }

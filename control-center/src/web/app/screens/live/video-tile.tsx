@@ -40,11 +40,18 @@ export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSn
   const detail = player?.detail.value ?? '';
   const retryAt = player?.retryAt.value;
   const healthBad = !['streaming', 'idle', 'starting'].includes(camera.state);
+  // A person should see why this tile behaves differently (a little later, over TCP, always the main stream).
+  const fallback = player?.transportKind.value === 'mse';
   const playerText =
-    state === 'retrying' && retryAt ? t('tile.retrying', { seconds: Math.max(0, Math.ceil((retryAt - now.value) / 1000)) }) : t(`tile.${state}`);
+    state === 'retrying' && retryAt
+      ? t('tile.retrying', { seconds: Math.max(0, Math.ceil((retryAt - now.value) / 1000)) })
+      : fallback && state === 'playing'
+        ? `${t('tile.playing')} · ${t('transport.mse')}`
+        : t(`tile.${state}`);
+  const playerTitle = detail || (fallback ? t('transport.mseTitle') : undefined);
   const school = orgName(camera.schoolId);
   return (
-    <div class="tile-body" data-camera={camera.id} data-state={state} data-profile={profile}>
+    <div class="tile-body" data-camera={camera.id} data-state={state} data-profile={profile} data-transport={fallback ? 'mse' : 'webrtc'}>
       <video ref={video} muted autoPlay playsInline disablePictureInPicture aria-label={`${camera.name}, ${school}`} />
       <div class="tile-top">
         <span class="tile-names">
@@ -53,14 +60,14 @@ export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSn
         </span>
         <span class="tile-badges">
           {healthBad && <StateBadge state={camera.state} reason={camera.reason} />}
-          <span class={`badge player ${state}`} title={detail || undefined} data-player-state={state}>
+          <span class={`badge player ${state}`} title={playerTitle} data-player-state={state}>
             {playerText}
           </span>
         </span>
       </div>
       <div class="tile-bottom">
         <time class="clock">{clockText}</time>
-        <span class="stream-kind muted">{t(profile === 'main' ? 'tile.mainStream' : 'tile.subStream')}</span>
+        <span class="stream-kind muted">{t(profile === 'main' || fallback ? 'tile.mainStream' : 'tile.subStream')}</span>
         <span class="tile-buttons">
           {onSnapshot && (
             <button type="button" class="icon" onClick={onSnapshot} title={t('tile.snapshot')} aria-label={`${t('tile.snapshot')}: ${camera.name}`}>

@@ -66,7 +66,8 @@ describe('MSE fallback where UDP is blocked', () => {
     const cameraId = stack.centreId(stack.fleet.info().cameras[0].id);
     const [tile] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].transport === 'mse' && ts[0].barcodes >= 30, 60_000, 'the tile to fall back to MSE and play');
     expect(tile.fallback).toMatch(/^webrtc_(timeout|failed)$/);
-    expect([tile.width, tile.height]).toEqual([640, 360]);
+    // The fallback carries the camera's main stream, even in a grid tile.
+    expect([tile.profile, tile.width, tile.height]).toEqual(['main', 640, 360]);
     // The operator sees that this tile runs on the fallback (Czech by default).
     const badge = '.tile-body .badge.player';
     expect(await page.textContent(badge)).toBe('živě · záložní přenos');

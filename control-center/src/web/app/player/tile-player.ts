@@ -130,7 +130,8 @@ export class TilePlayer {
     return {
       cameraId: this.opts.cameraId,
       state: 'connecting',
-      profile: this.opts.profile,
+      // The MSE fallback always carries the main stream.
+      profile: this.transportKind.value === 'mse' ? 'main' : this.opts.profile,
       transport: this.transportKind.value,
       fallback: this.fallback,
       openedAt: performance.timeOrigin + performance.now(),

@@ -72,6 +72,29 @@ export const CenterConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * Sharing with municipal police (see grants/README.md). A grant runs `defaultMinutes`
+     * unless its creator asks for another length, never more than `maxMinutes` in all
+     * (extensions included). With `twoPersonRule`, a grant needs a second operator's approval
+     * before it is active. An emergency raised by a school opens its cameras to its town's force
+     * for `emergencyMinutes` at once (pre-approved here); `emergencyForces` maps a town to the
+     * force that gets it when it is not the town's own.
+     */
+    grants: Type.Object(
+      {
+        /** Default 480 (8 h). */
+        defaultMinutes: Minutes(8 * 60, 30 * 24 * 60),
+        /** Hard maximum of a grant's whole life, extensions included. Default 1440 (24 h). */
+        maxMinutes: Minutes(24 * 60, 30 * 24 * 60),
+        /** A grant needs the approval of a second operator. Default false. */
+        twoPersonRule: Type.Boolean({ default: false }),
+        /** Length of an emergency grant. Default 60. */
+        emergencyMinutes: Minutes(60, 24 * 60),
+        /** Town id → police force id, where the emergency force is not the town's own. */
+        emergencyForces: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
      * RTSP re-export of granted cameras to police video systems: `rtsp://…/grant/<grantId>/<cameraId>`,
      * Digest auth with each grant's credentials. Served when `port` is set (0 picks a free one);
      * `host` defaults to the centre's `host`; `publicUrl` (`rtsp://name:port`) is the base of the
@@ -139,6 +162,7 @@ const DEFAULTS = {
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
   web: { dev: false },
+  grants: { defaultMinutes: 8 * 60, maxMinutes: 24 * 60, twoPersonRule: false, emergencyMinutes: 60, emergencyForces: {} },
   rtspExport: {},
 } as const;
 
@@ -157,12 +181,15 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   const raw = input as Record<string, unknown>;
   for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
   const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
-  for (const section of ['session', 'login', 'limits', 'metrics', 'web', 'rtspExport'] as const) {
+  for (const section of ['session', 'login', 'limits', 'metrics', 'web', 'grants', 'rtspExport'] as const) {
     const given = raw[section];
     cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
   }
   const problem = firstSchemaError(checker, cfg);
   if (problem) throw new CenterConfigError(problem);
+  const grants = (cfg as CenterConfig).grants;
+  if (grants.defaultMinutes > grants.maxMinutes) throw new CenterConfigError(`/grants/defaultMinutes ${grants.defaultMinutes} exceeds /grants/maxMinutes ${grants.maxMinutes}`);
+  if (grants.emergencyMinutes > grants.maxMinutes) throw new CenterConfigError(`/grants/emergencyMinutes ${grants.emergencyMinutes} exceeds /grants/maxMinutes ${grants.maxMinutes}`);
   return deepFreeze(cfg as CenterConfig);
 }
 

@@ -21,6 +21,11 @@ import { type CenterConfig, type CenterConfigInput, resolveCenterConfig } from '
 import { Fanout, type FanoutOptions } from './fanout/fanout';
 import { GatewayAdmin } from './gateways/gateway-admin';
 import { gatewayRoutes } from './gateways/gateway-routes';
+import { GrantService, type GrantSettings } from './grants/grant-service';
+import { grantRoutes } from './grants/grant-routes';
+import { GrantStore } from './grants/grant-store';
+import { grantView } from './grants/grant-view';
+import type { RtspGrantAccess } from './grants/rtsp-credentials';
 import { healthRoutes } from './health/health-routes';
 import { docsRoutes } from './http/docs-routes';
 import { type RegisteredRoute, createHttpApp } from './http/http-app';
@@ -44,12 +49,12 @@ import { SessionStore } from './storage/session-store';
 import { UserStore } from './storage/user-store';
 import { UserAdmin } from './users/user-admin';
 import { userRoutes } from './users/user-routes';
-import type { RtspGrantAccess } from './grants/rtsp-credentials';
 import { RtspExportServer } from './rtsp-export/rtsp-export-server';
 import { LiveViews } from './viewer/live-views';
 import { ViewerHub } from './viewer/viewer-hub';
 import { viewerRoutes } from './viewer/viewer-routes';
 import { loadWebAssets } from './web/web-assets';
+import { watchingRoutes } from './viewer/watching-routes';
 import { webRoutes } from './web/web-routes';
 
 export const CENTRE_VERSION = '0.2.0';
@@ -65,8 +70,6 @@ export interface ControlCenterOptions {
   rtspGrants?: RtspGrantAccess;
 }
 
-/** No grants: the RTSP re-export refuses everyone. */
-const NO_RTSP_GRANTS: RtspGrantAccess = { lookup: () => undefined };
 
 const MINUTE = 60_000;
 
@@ -88,6 +91,10 @@ export class ControlCenter {
     /** Where anything that withdraws access cuts live sessions. */
     readonly revocations: AccessRevocations,
     readonly liveViews: LiveViews,
+    /** Police grants (lifecycle, expiry timers). */
+    readonly grants: GrantService,
+    /** Grant credentials for the RTSP re-export (Digest lookup); its sessions end through `revocations`. */
+    readonly rtspGrants: RtspGrantAccess,
     private readonly db: Db,
     private readonly link: GatewayLinkServer,
     private readonly alarms: AlarmService,
@@ -115,6 +122,7 @@ export class ControlCenter {
       // Failed to start: close what was opened (listeners, timers, database) before rejecting.
       await opened.rtspExport?.close();
       opened.hub?.close();
+      opened.grants?.close();
       opened.alarms?.close();
       opened.requests?.close();
       opened.link?.close();
@@ -209,10 +217,28 @@ export class ControlCenter {
     opened.sweep = setInterval(() => sessions.sweep(), MINUTE);
     opened.sweep.unref();
 
-    // Live views and the viewer sockets.
-    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), () =>
-      metrics.viewStarts.inc(),
+    // Police grants: an extension of the policy, ended through the revocation channel.
+    const grantSettings: GrantSettings = { ...config.grants, rtspPublicUrl: config.rtspExport.publicUrl };
+    const grants = new GrantService(
+      {
+        store: new GrantStore(db),
+        orgs,
+        cameras,
+        audit,
+        revocations,
+        viewsUnder: (grantId) => liveViews.list().filter((v) => v.basis.kind === 'grant' && v.basis.grantId === grantId).length,
+        log: log.child({ module: 'centre:grants' }),
+      },
+      grantSettings,
     );
+    opened.grants = grants;
+    policy.extend(grants);
+
+    // Live views and the viewer sockets.
+    const liveViews = new LiveViews(fanout, audit, { perUser: config.limits.viewersPerUser, total: config.limits.viewersTotal }, log.child({ module: 'centre:views' }), (view) => {
+      metrics.viewStarts.inc();
+      grants.viewStarted(view);
+    });
     const hub = new ViewerHub(
       {
         liveViews,
@@ -232,6 +258,12 @@ export class ControlCenter {
     figures.viewerSockets = () => hub.size;
     link.on('cameras', () => hub.camerasChanged());
     alarms.on('change', (alarm, change) => hub.alarmChanged(alarm, change));
+    // Grant changes reach the dashboards that may see them at once; camera lists follow.
+    grants.on('change', (g, change) => {
+      hub.push({ type: 'grant', change, grant: grantView(g, grants.camerasOf(g)) }, (p) => grants.canSee(p, g));
+      hub.camerasChanged();
+    });
+    grants.start();
 
     // HTTP: shared plumbing, then one plugin per area.
     const authDeps = { sessions, policy, audit, metrics, publicOrigin: config.publicOrigin, tls: Boolean(tls) };
@@ -254,6 +286,8 @@ export class ControlCenter {
     await app.register(alarmRoutes, { alarms, store: alarmStore, cameras, policy, audit, metrics });
     const registration = new CameraRegistration({ requests, gateways, link, cameras, registrations, audit });
     await app.register(registrationRoutes, { registration, catalogue, orgs, gateways, link, policy, audit, metrics });
+    await app.register(watchingRoutes, { liveViews, cameras: catalogue, orgs, policy, audit, metrics });
+    await app.register(grantRoutes, { grants, audit, metrics });
     const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
     await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
     await app.register(auditRoutes, { audit });
@@ -287,11 +321,13 @@ export class ControlCenter {
           udp: rx.udp ?? true,
           tls: rx.tls ? { cert: readFileSync(rx.tls.cert), key: readFileSync(rx.tls.key) } : undefined,
         },
-        { grants: opts.rtspGrants ?? NO_RTSP_GRANTS, cameras, liveViews, audit, log: log.child({ module: 'centre:rtsp-export' }) },
+        { grants: opts.rtspGrants ?? grants, cameras, liveViews, audit, log: log.child({ module: 'centre:rtsp-export' }) },
       );
       opened.rtspExport = rtspExport;
+      // With port 0 the address is known only now: the grants' RTSP URLs point at it.
+      grantSettings.rtspPublicUrl ??= rtspExport.baseUrl;
     }
-    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl, rtspExport);
+    return new ControlCenter(config, app, url, routes, policy, revocations, liveViews, grants, opts.rtspGrants ?? grants, db, link, alarms, requests, fanout, hub, opened.sweep, metricsApp, metricsUrl, rtspExport);
   }
 
   stats(): { gatewaysOnline: number; feeds: number; viewers: number; viewerSockets: number; liveViews: number } {
@@ -304,6 +340,7 @@ export class ControlCenter {
     this.closed = true;
     clearInterval(this.sessionSweep);
     await this.rtspExport?.close();
+    this.grants.close();
     this.hub.close();
     this.liveViews.close();
     this.fanout.close();
@@ -319,6 +356,7 @@ export class ControlCenter {
 
 interface Opened {
   rtspExport?: RtspExportServer;
+  grants?: GrantService;
   link?: GatewayLinkServer;
   alarms?: AlarmService;
   requests?: GatewayRequests;

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080),
     logs: 'ignore',
     spare: { schoolId: 'zs-sokolov', count: 1 },
+    // The RTSP re-export for police video systems, on a free port: grants hand out its URLs.
+    centre: { rtspExport: { port: 0 } },
   });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   for (const c of stack.spareCameras) {
@@ -25,6 +27,8 @@ async function main(): Promise<void> {
   console.log(`Dashboard: ${stack.pageUrl}`);
   console.log(`Simulator: ${stack.simulatorUrl}`);
   for (const a of stack.accounts) console.log(`Login: role=${a.role} user=${a.username} password=${a.password} org=${a.org}`);
+  const police = stack.account('police');
+  console.log(`Police sharing: ${police.username} sees nothing until the operator shares a school with ${police.org} (grants strip in the dashboard, or POST /api/grants); school IT can raise an emergency.`);
   console.log('Press Ctrl-C to stop.');
   let stopping = false;
   const stop = (): void => {

@@ -59,9 +59,6 @@ describe('the fan-out over shards', () => {
       for (const seq of dropped) {
         const resent = lossy.packets.find((p) => p.seq === seq)!;
         expect(resent.ssrc).toBe(ssrc);
-        // It came late: after packets numbered beyond it (its own viewer's numbering, not the feed's).
-        const later = lossy.packets.find((p) => p.seq === ((seq + 2) & 0xffff))!;
-        expect(later.at).toBeLessThanOrEqual(resent.at);
       }
       expect(lossy.packets.every((p) => p.ssrc === ssrc)).toBe(true);
       await until(() => other.packets.length > 50, 10_000, 'the other viewer receiving');
@@ -81,7 +78,9 @@ describe('the fan-out over shards', () => {
     const first = await TestViewer.watch(stack.centre.url, cookie, cams[1]);
     const viewers = [first];
     try {
-      await until(() => first.keyframesSince(0) >= 1, 15_000, 'the first viewer to get a key frame');
+      // The feed is cold (the camera's GOP is 30 s): the key frame it asks for on the viewer's behalf,
+      // again until one comes, arrives long before the camera's own next one.
+      await until(() => first.keyframesSince(0) >= 1, 6000, 'the first viewer of a cold feed to get a key frame');
       // Two more viewers join: each starts from the cached GOP, which the first must not see again.
       const joinedAt = Date.now();
       viewers.push(await TestViewer.watch(stack.centre.url, cookie, cams[1]));

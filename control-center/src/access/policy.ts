@@ -15,8 +15,10 @@ import type { Principal, Role } from './principal';
 export type Permission =
   /** See a camera in lists, with its health. */
   | 'camera.read'
-  /** Watch a camera live, or take a snapshot of it. */
+  /** Watch a camera live. */
   | 'camera.view'
+  /** Take a snapshot of a camera (a police grant allows it only when it says so). */
+  | 'camera.snapshot'
   /** Find, check, register, edit and remove a school's cameras (through its gateway). */
   | 'camera.manage'
   /** Acknowledge alarms (seeing them follows camera scope). */
@@ -27,10 +29,10 @@ export type Permission =
   | 'gateway.manage'
   | 'audit.read';
 
-export type CameraPermission = Extract<Permission, 'camera.read' | 'camera.view' | 'camera.manage'>;
+export type CameraPermission = Extract<Permission, 'camera.read' | 'camera.view' | 'camera.snapshot' | 'camera.manage'>;
 
 /** Why an access was allowed: the role itself, or an extension such as a police grant. */
-export type AccessBasis = { kind: 'role' } | { kind: 'grant'; grantId: string };
+export type AccessBasis = { kind: 'role' } | { kind: 'grant'; grantId: string; /** The grant's case reference, carried into the audit of every view under it. */ caseRef?: string };
 
 export type DenyReason =
   /** The role may never do this (e.g. an admin watching video: separation of duties). */
@@ -86,10 +88,10 @@ export interface Scope {
  */
 const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set<Permission>(['camera.read', 'camera.manage', 'org.read', 'org.manage', 'user.manage', 'gateway.manage']),
-  operator: new Set<Permission>(['camera.read', 'camera.view', 'alarm.ack', 'org.read']),
+  operator: new Set<Permission>(['camera.read', 'camera.view', 'camera.snapshot', 'alarm.ack', 'org.read']),
   // Police see nothing of their own: cameras come only through grants (an AccessExtension).
   police: new Set<Permission>(['org.read']),
-  school_it: new Set<Permission>(['camera.read', 'camera.view', 'camera.manage', 'org.read']),
+  school_it: new Set<Permission>(['camera.read', 'camera.view', 'camera.snapshot', 'camera.manage', 'org.read']),
   auditor: new Set<Permission>(['camera.read', 'org.read', 'audit.read']),
 };
 

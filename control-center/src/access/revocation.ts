@@ -18,7 +18,7 @@ export type EndCause =
   | { kind: 'user_changed' }
   | { kind: 'gateway_revoked'; gatewayId: string }
   /** The access the view relied on ended (a grant expired or was revoked). */
-  | { kind: 'access_revoked'; grantId?: string }
+  | { kind: 'access_revoked'; grantId?: string; /** Why the grant ended, when a grant did: the page says "expired" or "revoked". */ grantEnd?: 'expired' | 'revoked' }
   | { kind: 'centre_shutdown' };
 
 /** Which live views (and viewer sockets) a revocation reaches. */
@@ -64,7 +64,7 @@ export function describeCause(cause: EndCause): string {
     case 'gateway_revoked':
       return 'school gateway revoked';
     case 'access_revoked':
-      return 'access revoked';
+      return cause.grantEnd === 'expired' ? 'the police grant expired' : cause.grantEnd === 'revoked' ? 'the police grant was revoked' : 'access revoked';
     case 'centre_shutdown':
       return 'control centre shutting down';
   }

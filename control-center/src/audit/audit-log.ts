@@ -24,7 +24,16 @@ export type AuditKind =
   | 'camera.register'
   | 'camera.update'
   | 'camera.unregister'
-  | 'camera.snapshot';
+  | 'camera.snapshot'
+  /** Grants (see grants/): every event carries the case reference in `detail.caseRef`. */
+  | 'grant.create'
+  | 'grant.request'
+  | 'grant.approve'
+  | 'grant.use'
+  | 'grant.expire'
+  | 'grant.revoke'
+  | 'grant.emergency'
+  | 'grant.extend';
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';
 

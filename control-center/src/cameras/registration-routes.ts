@@ -243,7 +243,7 @@ export const registrationRoutes: FastifyPluginCallbackTypebox<RegistrationRoutes
       },
     },
     async (req, reply) => {
-      const entry = camera(req, req.params.id, 'camera.view');
+      const entry = camera(req, req.params.id, 'camera.snapshot');
       const jpeg = await registration.snapshot(principalOf(req), req.ip, entry, req.query.profile);
       return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
     },

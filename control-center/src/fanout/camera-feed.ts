@@ -10,6 +10,14 @@ import type { RelayBatch, RelayUpstreamMessage } from './shard-messages';
 
 /** Minimum gap between key-frame requests sent upstream for one camera. */
 const PLI_INTERVAL_MS = 300;
+/**
+ * A viewer (or tap) that started without a cached GOP waits for the camera's next key frame.
+ * Until one arrives the camera is asked again this often: a request sent before the upstream
+ * carried its first packet cannot be addressed, and one lost on the way (UDP, a camera busy
+ * with its previous SetSynchronizationPoint) would otherwise leave the viewer black for a
+ * whole GOP.
+ */
+const KEYFRAME_RETRY_MS = 1500;
 /** The upstream socket holds a few key frames' worth while the shard is busy sending. */
 const UPSTREAM_RECEIVE_BUFFER = 1024 * 1024;
 /**
@@ -66,6 +74,8 @@ export class CameraFeed {
   private rotate = 0;
   private lastPli = 0;
   private pliTimer: NodeJS.Timeout | undefined;
+  /** Set while someone waits for a key frame that has not arrived yet (see {@link KEYFRAME_RETRY_MS}). */
+  private keyframeRetry: NodeJS.Timeout | undefined;
   private closed = false;
   /** Arrival time and RTP timestamp of the packet that arrived earliest relative to its timestamp. */
   private base: { at: number; ts: number } | undefined;
@@ -153,7 +163,7 @@ export class CameraFeed {
       port.postMessage({ meta, data, replay: true } satisfies RelayBatch, [meta.buffer, data.buffer]);
       this.counters.gopReplays++;
     } else {
-      this.requestKeyframe();
+      this.awaitKeyframe();
     }
     this.addRelay(port);
   }
@@ -173,7 +183,7 @@ export class CameraFeed {
       this.counters.gopReplays++;
     } else {
       viewer.nextIndex = this.nextIndex;
-      this.requestKeyframe();
+      this.awaitKeyframe();
     }
   }
 
@@ -201,12 +211,25 @@ export class CameraFeed {
     }, wait);
   }
 
+  /** Asks for a key frame now, and again every {@link KEYFRAME_RETRY_MS} until one arrives. */
+  private awaitKeyframe(): void {
+    this.requestKeyframe();
+    if (this.keyframeRetry || this.closed) return;
+    this.keyframeRetry = setInterval(() => this.requestKeyframe(), KEYFRAME_RETRY_MS);
+  }
+
+  private keyframeArrived(): void {
+    clearInterval(this.keyframeRetry);
+    this.keyframeRetry = undefined;
+  }
+
   /** Idempotent. Closes the source and the relays (the shard closes the viewers); settles when the upstream's sockets are closed. */
   close(reason: string): Promise<void> {
     if (this.closed) return this.upstreamClosed;
     this.closed = true;
     clearTimeout(this.pliTimer);
     this.pliTimer = undefined;
+    this.keyframeArrived();
     this.upstreamClosed = this.upstream?.close() ?? Promise.resolve();
     this.upstream = undefined;
     this.mirrorOf?.close();
@@ -242,6 +265,9 @@ export class CameraFeed {
     this.lastTimestamp = timestamp;
     if (this.counters.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
     if (this.late(timestamp, p.keyframeStart)) return;
+    if (p.keyframeStart) this.keyframeArrived();
+    // A request made before the upstream's first packet had no stream to address: ask now.
+    else if (p.index === 0 && this.keyframeRetry) this.requestKeyframe();
     this.cache.push(p);
     this.pending.push(p);
     if (!this.flushScheduled) {
@@ -264,7 +290,7 @@ export class CameraFeed {
       this.cache.clear();
       this.counters.skips++;
       this.log.warn({ camera: this.cameraId, lateMs: Math.round(lateness) }, 'shard behind the stream: skipping to the next key frame');
-      this.requestKeyframe();
+      this.awaitKeyframe();
     }
     if (this.behind && keyframeStart && lateness < MAX_LATENESS_MS / 2) this.behind = false;
     return this.behind;

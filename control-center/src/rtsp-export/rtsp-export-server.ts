@@ -155,7 +155,7 @@ export class RtspExportServer {
     let stopped = false;
     const owner = { userId: `rtsp:${username}`, sessionId: `rtsp:${randomUUID()}`, username, role: 'police' as const, orgId: grant.forceId, address };
     this.deps.liveViews
-      .openTap(owner, { id: camera.id, gatewayId: camera.gatewayId, schoolId: camera.schoolId }, { kind: 'grant', grantId }, 'rtsp')
+      .openTap(owner, { id: camera.id, gatewayId: camera.gatewayId, schoolId: camera.schoolId }, { kind: 'grant', grantId, caseRef: grant.caseRef }, 'rtsp')
       .then((view) => {
         if (stopped) {
           view.end({ kind: 'viewer_left' });

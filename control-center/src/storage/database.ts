@@ -186,7 +186,38 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (gateway_id, local_id)
    );`,
-  // v4: the dashboard — towns' coordinates for the region map, each account's preferences and saved live views.
+  // v4: grants — a police force's time-limited access to cameras (grants/grant-store.ts owns it).
+  // `camera_ids` and `school_ids` are JSON arrays: the cameras named (empty for a whole school)
+  // and the schools the grant touches. Only the RTSP Digest HA1 is kept, never the password.
+  `CREATE TABLE grants (
+     id TEXT PRIMARY KEY,
+     force_id TEXT NOT NULL REFERENCES orgs(id),
+     whole_school_id TEXT REFERENCES orgs(id),
+     camera_ids TEXT NOT NULL,
+     school_ids TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('requested', 'pending', 'active', 'expired', 'revoked')),
+     emergency INTEGER NOT NULL DEFAULT 0,
+     reason TEXT NOT NULL,
+     case_ref TEXT NOT NULL,
+     legal_basis TEXT NOT NULL,
+     snapshots INTEGER NOT NULL DEFAULT 0,
+     audio INTEGER NOT NULL DEFAULT 0,
+     minutes INTEGER NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     endorsed_by TEXT,
+     approved_by TEXT,
+     starts_at INTEGER,
+     expires_at INTEGER,
+     ended_at INTEGER,
+     ended_by TEXT,
+     first_used_at INTEGER,
+     rtsp_user TEXT UNIQUE,
+     rtsp_ha1 TEXT
+   );
+   CREATE INDEX grants_state ON grants(state, expires_at);
+   CREATE INDEX grants_force ON grants(force_id);`,
+  // v5: the dashboard — towns' coordinates for the region map, each account's preferences and saved live views.
   `ALTER TABLE orgs ADD COLUMN lat REAL;
    ALTER TABLE orgs ADD COLUMN lon REAL;
 

@@ -124,7 +124,7 @@ export class LiveViews {
     private readonly audit: AuditSink,
     private readonly limits: LiveViewLimits,
     private readonly log: Logger,
-    private readonly onStarted: () => void = () => undefined,
+    private readonly onStarted: (view: LiveViewInfo) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -179,7 +179,7 @@ export class LiveViews {
       view.end(cancelled);
       throw new AppError('STREAM_ENDED', `view cut while starting: ${describeCause(cancelled)}`, 409);
     }
-    this.onStarted();
+    this.onStarted(view);
     return view;
   }
 
@@ -230,7 +230,11 @@ export class LiveViews {
     const detail: Record<string, unknown> = { viewId, durationMs: this.now() - view.startedAt, cause: cause.kind };
     if (cause.kind === 'stream_ended') detail.reason = cause.detail.slice(0, 200);
     if (cause.kind === 'access_revoked' && cause.grantId) detail.grantId = cause.grantId;
-    else if (view.basis.kind === 'grant') detail.grantId = view.basis.grantId;
+    if (cause.kind === 'access_revoked' && cause.grantEnd) detail.grantEnd = cause.grantEnd;
+    if (view.basis.kind === 'grant') {
+      detail.grantId = view.basis.grantId;
+      if (view.basis.caseRef) detail.caseRef = view.basis.caseRef;
+    }
     // The view has ended whatever happens here; a failed write is counted and alerted by the log itself.
     this.audit.record(this.entry('view.stop', 'ok', view.owner, view.camera, detail));
   }

@@ -1,8 +1,10 @@
 import type { WebSocket } from 'ws';
+import type { Principal } from '../access/principal';
 import type { AccessRevocations, EndCause, ViewSelector } from '../access/revocation';
 import type { AlarmChange } from '../alarms/alarm-view';
 import type { AlarmRecord } from '../storage/alarm-store';
 import type { LiveViews } from './live-views';
+import type { ViewerEvent } from './viewer-messages';
 import { ViewerSession, type ViewerSessionDeps } from './viewer-session';
 
 export interface ViewerHubOptions {
@@ -72,6 +74,12 @@ export class ViewerHub {
       this.lastPush = Date.now();
       for (const s of this.sockets) s.sendCameras();
     }, wait);
+  }
+
+  /** Pushes an event now to every socket whose account is in the audience (grant changes). */
+  push(ev: ViewerEvent, audience: (principal: Principal) => boolean): void {
+    if (this.closed) return;
+    for (const s of this.sockets) s.pushTo(ev, audience);
   }
 
   /** Cuts matching live views; when the session itself ended, closes its sockets too. */

@@ -4,6 +4,8 @@ import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
 import type { EndCause } from '../access/revocation';
 import type { AlarmChange, AlarmView } from '../alarms/alarm-view';
 import type { CameraView } from '../cameras/camera-view';
+import type { GrantChange } from '../grants/grant-service';
+import type { GrantView } from '../grants/grant-view';
 
 /**
  * Browser ↔ centre signalling on `/api/view`, declared once: the centre validates with these
@@ -73,11 +75,16 @@ export type ViewerEvent =
   /** A live view ended; `cause` says why (typed), `reason` in words. */
   | { type: 'ended'; tile: string; cause: EndCause; reason: string }
   | { type: 'error'; tile?: string; code: ViewerErrorCode; message: string }
+  /**
+   * A grant the account may see changed (created, active, ended, emergency raised, extended):
+   * pushed to the police force's, the school's and the region's dashboards at once.
+   */
+  | { type: 'grant'; change: GrantChange; grant: GrantView }
   /** The session is over (logout, expiry, account change); the socket closes next with code 4401. */
   | { type: 'signed-out'; cause: EndCause; reason: string };
 
 /** Every event type of the channel, in a record so the compiler refuses a missing one (the authorization matrix iterates it). */
-const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, mse: true, ended: true, error: true, 'signed-out': true };
+const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: true, alarm: true, offer: true, mse: true, ended: true, error: true, grant: true, 'signed-out': true };
 export const VIEWER_EVENT_TYPES = Object.keys(EVENT_TYPES) as ViewerEvent['type'][];
 
 /** WebSocket close code sent after `signed-out`. */

@@ -89,6 +89,13 @@ export class ViewerSession {
     this.send({ type: 'cameras', cameras: visibleCameras(this.deps.policy, this.deps.cameras, found) });
   }
 
+  /** Sends an event when the account behind the socket is in its audience (checked now, against the live session). */
+  pushTo(ev: ViewerEvent, audience: (principal: Principal) => boolean): void {
+    if (this.closed) return;
+    const found = this.principal();
+    if (found && audience(found)) this.send(ev);
+  }
+
   /** The open alarms the account may see (on connect). */
   sendAlarms(): void {
     const found = this.principal();

@@ -38,6 +38,8 @@ interface RouteCase {
   targeted?: boolean;
   /** Extra checks on a 2xx body (scope of lists). */
   check?(caller: Caller, body: unknown): void;
+  /** Undoes what the request left that would change other rows' answers (a grant left active). */
+  cleanup?(): Promise<void>;
 }
 
 const all = (status: number): Record<Caller, number> => ({ admin: status, operator: status, police: status, school_it: status, auditor: status, anonymous: status });
@@ -87,6 +89,30 @@ async function freshGateway(t: Target): Promise<{ id: string; token: string }> {
   const id = `gw-${randomBytes(4).toString('hex')}`;
   const res = await admin.post<{ enrolment: { token: string } }>('/api/gateways', { id, schoolId: school(t), name: 'Matrix' });
   return { id, token: res.body.enrolment.token };
+}
+
+/** A grant by the operator: `own` to Sokolov's force on Sokolov's camera, `foreign` to Cheb's on Cheb's. */
+const GRANT_BODY = (t: Target) => ({
+  forceId: t === 'own' ? 'mp-sokolov' : 'mp-cheb',
+  cameraIds: [camera(t)],
+  reason: 'Matrix',
+  caseRef: `M-${randomBytes(3).toString('hex')}`,
+  legalBasis: '§ 8 zák. 553/1991 Sb.',
+  minutes: 60,
+});
+/** Grants the current row created: revoked after each request so no other row sees a police grant. */
+const lastGrants: string[] = [];
+async function freshGrant(t: Target, by: CentreClient = admin): Promise<string> {
+  const res = await by.post<{ id: string }>('/api/grants', GRANT_BODY(t));
+  if (res.status !== 201) throw new Error(`grant create: ${res.status} ${JSON.stringify(res.body)}`);
+  lastGrants.push(res.body.id);
+  return res.body.id;
+}
+async function revokeLastGrants(): Promise<void> {
+  for (const id of lastGrants.splice(0)) await clients.operator.post(`/api/grants/${id}/revoke`); // 409 when already ended: fine
+  // An emergency raised by the row (any school) ends too.
+  const open = (await clients.operator.get<{ grants: { id: string; state: string }[] }>('/api/grants')).body.grants.filter((g) => g.state === 'active' || g.state === 'pending' || g.state === 'requested');
+  for (const g of open) await clients.operator.post(`/api/grants/${g.id}/revoke`);
 }
 
 const CASES: Record<string, RouteCase> = {
@@ -149,6 +175,73 @@ const CASES: Record<string, RouteCase> = {
     targeted: true,
     request: (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(camera(t))}` }),
     expect: { admin: 200, operator: 200, auditor: 200, school_it: { own: 200, foreign: 404 }, police: 404, anonymous: 401 },
+  },
+  'GET /api/cameras/:id/viewers': {
+    targeted: true,
+    request: (_c, t) => ({ path: `/api/cameras/${encodeURIComponent(camera(t))}/viewers` }),
+    expect: { admin: 403, operator: 200, auditor: 200, school_it: { own: 200, foreign: 404 }, police: 404, anonymous: 401 },
+  },
+  'GET /api/schools/:id/viewers': {
+    targeted: true,
+    request: (_c, t) => ({ path: `/api/schools/${school(t)}/viewers` }),
+    expect: { admin: 403, operator: 200, auditor: 200, school_it: { own: 200, foreign: 404 }, police: 403, anonymous: 401 },
+  },
+  'GET /api/grants': {
+    request: async () => {
+      await freshGrant('own', clients.operator);
+      await freshGrant('foreign', clients.operator);
+      return { path: '/api/grants' };
+    },
+    expect: signedIn(200),
+    check: (c, body) => {
+      const forces = new Set((body as { grants: { forceId: string }[] }).grants.map((g) => g.forceId));
+      if (c === 'police') expect([...forces]).toEqual(['mp-sokolov']);
+      else if (c === 'school_it') expect(forces.has('mp-cheb')).toBe(false); // grants touching other schools are not its business
+      else expect(forces.has('mp-sokolov') && forces.has('mp-cheb')).toBe(true);
+    },
+    cleanup: revokeLastGrants,
+  },
+  'POST /api/grants': {
+    // Operators create; police request for their own force (201, state "requested").
+    targeted: true,
+    request: (_c, t) => ({ path: '/api/grants', body: GRANT_BODY(t) }),
+    expect: { admin: 403, operator: 201, auditor: 403, school_it: 403, police: { own: 201, foreign: 403 }, anonymous: 401 },
+    check: (c, body) => {
+      const g = body as { state: string; rtsp: { url: string }[] };
+      expect(g.state).toBe(c === 'police' ? 'requested' : 'active');
+      expect(g.rtsp[0].url).toMatch(/^rtsp:\/\/g[0-9a-f]{16}:[A-Za-z0-9_-]+@127\.0\.0\.1:8554\/grant\//);
+    },
+    cleanup: revokeLastGrants,
+  },
+  'POST /api/grants/:id/approve': {
+    // A request by Sokolov's police, approved by an operator.
+    request: async () => {
+      const res = await clients.police.post<{ id: string }>('/api/grants', GRANT_BODY('own'));
+      lastGrants.push(res.body.id);
+      return { path: `/api/grants/${res.body.id}/approve` };
+    },
+    expect: { admin: 403, operator: 200, auditor: 403, school_it: 403, police: 403, anonymous: 401 },
+    cleanup: revokeLastGrants,
+  },
+  'POST /api/grants/:id/revoke': {
+    // The region (operators, admins) revokes any grant; school IT those on its own school only.
+    targeted: true,
+    request: async (_c, t) => ({ path: `/api/grants/${await freshGrant(t, clients.operator)}/revoke` }),
+    expect: { admin: 200, operator: 200, auditor: 403, school_it: { own: 200, foreign: 404 }, police: { own: 403, foreign: 404 }, anonymous: 401 },
+    cleanup: revokeLastGrants,
+  },
+  'POST /api/grants/:id/extend': {
+    // Operators extend; school IT only its own school's emergency.
+    targeted: true,
+    request: async (_c, t) => ({ path: `/api/grants/${await freshGrant(t, clients.operator)}/extend`, body: { minutes: 30, reason: 'Pátrání pokračuje' } }),
+    expect: { admin: 403, operator: 200, auditor: 403, school_it: { own: 403, foreign: 404 }, police: { own: 403, foreign: 404 }, anonymous: 401 },
+    cleanup: revokeLastGrants,
+  },
+  'POST /api/schools/:id/emergency': {
+    targeted: true,
+    request: (_c, t) => ({ path: `/api/schools/${school(t)}/emergency`, body: { reason: 'Cizí osoba v budově' } }),
+    expect: { admin: 403, operator: 201, auditor: 403, school_it: { own: 201, foreign: 404 }, police: 403, anonymous: 401 },
+    cleanup: revokeLastGrants,
   },
   'GET /api/gateways': { request: () => ({ path: '/api/gateways' }), expect: only('admin', 200) },
   'POST /api/gateways': {
@@ -239,6 +332,8 @@ const EVENT_CASES: Record<ViewerEvent['type'], 'reply' | Record<Role, Target[]>>
   cameras: REGION,
   alarms: REGION,
   alarm: REGION,
+  // Grant changes: the region all; a school those touching it; a force its own (own = Sokolov's).
+  grant: { ...REGION, police: ['own'] },
 };
 
 type Outcome = 'offer' | 'NOT_FOUND' | 'FORBIDDEN' | 'NO_OFFER' | 'silent';
@@ -260,7 +355,7 @@ const MESSAGE_CASES: Record<ViewerRequest['type'], { message(tile: string, camer
 };
 
 beforeAll(async () => {
-  fx = await CentreFixture.start({ metrics: { token: METRICS_TOKEN }, limits: { requestsPerMinute: 100_000 } });
+  fx = await CentreFixture.start({ metrics: { token: METRICS_TOKEN }, limits: { requestsPerMinute: 100_000 }, rtspExport: { publicUrl: 'rtsp://127.0.0.1:8554' } });
   for (const r of ROLES) clients[r] = await fx.signIn(ACCOUNTS[r]);
   admin = clients.admin;
   gateways.own = await fx.connectGateway(admin, 'gw-own', 'zs-sokolov', ['cam']);
@@ -312,6 +407,7 @@ describe('authorization matrix', () => {
           if (res.status !== want) wrong.push(`${key} as ${caller} (${target}): ${res.status}, expected ${want} — ${JSON.stringify(res.body).slice(0, 120)}`);
           else if (res.status < 300) c.check?.(caller, res.body);
           if (before !== undefined && fx.dataDigest() !== before) wrong.push(`${key} as ${caller} (${target}) was refused but changed data`);
+          await c.cleanup?.();
         }
       }
     }
@@ -365,13 +461,17 @@ describe('authorization matrix', () => {
     const raised = await Promise.all([freshAlarm('own'), freshAlarm('foreign')]);
     // The operator sees both: once its pushes arrived, everyone's did (one loop, in order).
     await until(() => raised.every((id) => sockets.find(([r]) => r === 'operator')![1].events.some((e) => e.type === 'alarm' && (e.alarm as AlarmView).id === id)), 'the alarm pushes');
+    const granted = [await freshGrant('own', clients.operator), await freshGrant('foreign', clients.operator)];
+    await until(() => granted.every((id) => sockets.find(([r]) => r === 'operator')![1].events.some((e) => e.type === 'grant' && (e.grant as { id: string }).id === id)), 'the grant pushes');
+    await revokeLastGrants();
     for (const [role, v] of sockets) {
-      const seen: Record<'cameras' | 'alarms' | 'alarm', Target[]> = {
+      const seen: Record<'cameras' | 'alarms' | 'alarm' | 'grant', Target[]> = {
         cameras: targetsOf((v.events.find((e) => e.type === 'cameras') as { cameras: { gatewayId: string }[] }).cameras.map((c) => c.gatewayId)),
         alarms: targetsOf((v.events.find((e) => e.type === 'alarms') as { alarms: AlarmView[] }).alarms.map((a) => a.gatewayId)),
         alarm: targetsOf(v.events.filter((e) => e.type === 'alarm').map((e) => (e.alarm as AlarmView).gatewayId)),
+        grant: targetsOf(v.events.filter((e) => e.type === 'grant' && e.change === 'created').map((e) => (e.grant as { cameraIds: string[] }).cameraIds[0]?.split(':')[0])),
       };
-      for (const type of ['cameras', 'alarms', 'alarm'] as const) {
+      for (const type of ['cameras', 'alarms', 'alarm', 'grant'] as const) {
         const want = EVENT_CASES[type];
         if (want !== 'reply' && JSON.stringify(seen[type]) !== JSON.stringify(want[role])) wrong.push(`${type} as ${role}: ${JSON.stringify(seen[type])}, expected ${JSON.stringify(want[role])}`);
       }

@@ -37,6 +37,9 @@ let auditor: CentreClient;
 let userId: string;
 let viewId: string;
 let assetName: string;
+let grantId: string;
+let heartbeat: NodeJS.Timeout | undefined;
+const GRANT = { forceId: 'mp-sokolov', cameraIds: ['gw-own:cam'], reason: 'Vandalismus u vchodu', caseRef: 'MP-SO-2026/1', legalBasis: '§ 8 zák. 553/1991 Sb.', minutes: 60 };
 let alarmId: string;
 
 /** A valid request body per route (the base each bad variant is made from). A route with a body needs one here. */
@@ -50,6 +53,9 @@ const VALID: Record<string, () => Record<string, unknown>> = {
   'POST /api/gateways/enroll': () => ({ token: randomBytes(32).toString('base64url') }),
   'PUT /api/me/prefs': () => ({ lang: 'en' }),
   'POST /api/me/views': () => ({ name: `Stěna ${randomBytes(3).toString('hex')}`, layout: '4', cameras: ['gw-own:cam', null] }),
+  'POST /api/grants': () => ({ ...GRANT }),
+  'POST /api/grants/:id/extend': () => ({ minutes: 1, reason: 'pátrání pokračuje' }),
+  'POST /api/schools/:id/emergency': () => ({ reason: 'Cizí osoba v budově' }),
   'POST /api/alarms/:id/ack': () => ({ note: 'prověřeno' }),
   'POST /api/schools/:id/discover': () => ({ range: '10.0.0.1-10.0.0.9', multicast: false, username: 'admin', password: 'camera-password' }),
   'POST /api/schools/:id/check': () => ({ url: 'rtsp://10.0.0.7/stream1', username: 'admin', password: 'camera-password' }),
@@ -73,6 +79,12 @@ const PARAM: Record<string, () => string> = {
   'POST /api/gateways/:id/revoke': () => 'gw-own',
   'DELETE /api/me/views/:id': () => viewId,
   'GET /assets/:file': () => assetName,
+  'POST /api/grants/:id/approve': () => grantId,
+  'POST /api/grants/:id/revoke': () => grantId,
+  'POST /api/grants/:id/extend': () => grantId,
+  'POST /api/schools/:id/emergency': () => 'zs-sokolov',
+  'GET /api/cameras/:id/viewers': () => 'gw-own:cam',
+  'GET /api/schools/:id/viewers': () => 'zs-sokolov',
   'GET /api/alarms/:id': () => alarmId,
   'POST /api/alarms/:id/ack': () => alarmId,
   'GET /api/schools/:id/gateways': () => 'zs-sokolov',
@@ -149,12 +161,17 @@ beforeEach(async () => {
   gw.send({ type: 'events', events: [{ id: randomBytes(16).toString('hex'), seq: 1, cameraId: 'cam', kind: 'motion', active: true, at: Date.now() }] });
   await until(async () => (await operator.get<{ alarms: { id: string }[] }>('/api/alarms')).body.alarms.length === 1, 'the alarm');
   alarmId = (await operator.get<{ alarms: { id: string }[] }>('/api/alarms')).body.alarms[0].id;
+  // The gateway keeps its link alive as a real one does: a test that runs longer than the
+  // centre's heartbeat timeout would otherwise see it dropped (and marked offline) mid-test.
+  heartbeat = setInterval(() => gw.send({ type: 'ping', t: Date.now() }), 2000);
+  grantId = (await operator.post<{ id: string }>('/api/grants', GRANT)).body.id;
   userId = (await admin.post<{ id: string }>('/api/users', { username: 'target-user', password: 'a-long-password-1', role: 'operator', orgId: 'kvk' })).body.id;
   viewId = (await operator.post<{ id: string }>('/api/me/views', { name: 'Ranní směna', layout: '4', cameras: [] })).body.id;
   assetName = /\/assets\/([^"]+\.js)"/.exec(await (await fetch(`${fx.url}/`)).text())![1];
 }, 60_000);
 
 afterEach(async () => {
+  clearInterval(heartbeat);
   await fx?.close();
 });
 

@@ -173,14 +173,14 @@ export class CentreFixture {
 
   /**
    * A digest of everything the API can change (organisations, accounts, gateways, cameras, camera
-   * registrations, alarms; not sessions, login failures or the audit log), read through a second
+   * registrations, alarms, grants; not sessions, login failures or the audit log), read through a second
    * connection: equal before and after a refused request means nothing was stored.
    */
   dataDigest(): string {
     const db = new Database(this.dbFile, { readonly: true });
     try {
       const h = createHash('sha256');
-      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'camera_registrations', 'alarms', 'gateway_events', 'user_prefs', 'saved_views']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
+      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'camera_registrations', 'alarms', 'gateway_events', 'user_prefs', 'saved_views', 'grants']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
       return h.digest('hex');
     } finally {
       db.close();

@@ -13,6 +13,14 @@ describe('centre config', () => {
     expect(Object.isFrozen(c.session)).toBe(true);
   });
 
+  it('defaults grants to 8 h within a 24 h maximum, and refuses a default or emergency length above the maximum', () => {
+    expect(resolveCenterConfig({}).grants).toEqual({ defaultMinutes: 480, maxMinutes: 1440, twoPersonRule: false, emergencyMinutes: 60, emergencyForces: {} });
+    expect(resolveCenterConfig({ grants: { twoPersonRule: true } }).grants.twoPersonRule).toBe(true);
+    expect(() => resolveCenterConfig({ grants: { defaultMinutes: 600, maxMinutes: 300 } })).toThrow('/grants/defaultMinutes 600 exceeds /grants/maxMinutes 300');
+    expect(() => resolveCenterConfig({ grants: { emergencyMinutes: 120, maxMinutes: 60, defaultMinutes: 60 } })).toThrow(/emergencyMinutes/);
+    expect(() => resolveCenterConfig({ rtspExport: { publicUrl: 'rtsp://user:pw@host:8554' } })).toThrow(/rtspExport\/publicUrl/);
+  });
+
   it('rejects unknown keys and wrong values with the path', () => {
     expect(() => resolveCenterConfig({ nonsense: 1 } as never)).toThrow('/nonsense Unexpected property');
     expect(() => resolveCenterConfig({ limits: { tilesPerSocket: 0 } })).toThrow(/\/limits\/tilesPerSocket/);

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { AccessPolicy } from '../../src/access/policy';
 import { AccessRevocations } from '../../src/access/revocation';
+import type { Principal } from '../../src/access/principal';
 import type { SessionLookup } from '../../src/auth/session-service';
+import type { GrantView } from '../../src/grants/grant-view';
 import { LiveViews } from '../../src/viewer/live-views';
 import { ViewerHub } from '../../src/viewer/viewer-hub';
 import { FakeAudit, FakeFanout, FakeSocket, silent } from './fakes';
@@ -48,6 +50,36 @@ describe('viewer hub', () => {
     expect(mine.closedWith).toBe(4401);
     expect(other.closedWith).toBeUndefined();
     expect(h.size).toBe(1);
+    h.close();
+  });
+
+  it('pushes a grant change only to the sockets whose account is in its audience, judged on the live session', () => {
+    const principals: Record<string, Principal> = {
+      s1: { userId: 'u1', username: 'police-sokolov', role: 'police', orgId: 'mp-sokolov', sessionId: 's1' },
+      s2: { userId: 'u2', username: 'police-cheb', role: 'police', orgId: 'mp-cheb', sessionId: 's2' },
+    };
+    const lookup = (id: string): SessionLookup =>
+      principals[id] ? { state: 'valid', principal: principals[id], session: { id, userId: principals[id].userId, csrfToken: 'x', address: null, createdAt: 0, lastSeenAt: 0, expiresAt: 0 } } : { state: 'absent' };
+    const audit = new FakeAudit();
+    const liveViews = new LiveViews(new FakeFanout(), audit, { perUser: 10, total: 10 }, silent);
+    const h = new ViewerHub(
+      { liveViews, policy: new AccessPolicy(), cameras: { get: () => undefined, list: () => [] }, audit, lookupSession: lookup, openAlarms: () => [], onRefused: () => undefined, limits: { tilesPerSocket: 4, answerTimeoutMs: 1000 }, log: silent },
+      liveViews,
+      new AccessRevocations(),
+      { heartbeatMs: 60_000 },
+    );
+    const sokolov = new FakeSocket();
+    const cheb = new FakeSocket();
+    h.accept(sokolov as unknown as WebSocket, 's1', 'u1', '10.0.0.1');
+    h.accept(cheb as unknown as WebSocket, 's2', 'u2', '10.0.0.2');
+    const grant = { id: 'g1', forceId: 'mp-sokolov' } as unknown as GrantView;
+    h.push({ type: 'grant', change: 'emergency', grant }, (p) => p.orgId === 'mp-sokolov');
+    expect(sokolov.ofType('grant')).toEqual([{ type: 'grant', change: 'emergency', grant }]);
+    expect(cheb.ofType('grant')).toEqual([]);
+    delete principals.s1; // signed out meanwhile: nothing more reaches that socket
+    h.push({ type: 'grant', change: 'ended', grant }, () => true);
+    expect(sokolov.ofType('grant')).toHaveLength(1);
+    expect(cheb.ofType('grant')).toHaveLength(1);
     h.close();
   });
 });

@@ -454,8 +454,18 @@ function plain(res: ServerResponse, status: number, message: string): void {
   sendComplete(res, status, { 'Content-Type': 'text/plain; charset=utf-8' }, message);
 }
 
+/** What a client may still send after its upload was refused before the connection is dropped. */
+const MAX_DISCARDED_BYTES = 4 * 1024 * 1024;
+
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  // Stop reading the rest of the upload: answer, then drop the connection.
-  res.once('finish', () => req.destroy());
-  sendComplete(res, 413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }, 'Payload Too Large');
+  // Read and discard the rest of the upload (up to a bound), then answer. Answering first and
+  // closing with the upload unread would reset the connection, and the client, still sending,
+  // would see ECONNRESET instead of the 413. Beyond the bound the connection is dropped.
+  let discarded = 0;
+  req.on('error', () => undefined);
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) req.destroy();
+  });
+  req.once('end', () => sendComplete(res, 413, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Payload Too Large'));
 }

@@ -15,7 +15,7 @@ describe('each role sees exactly its cameras playing (Chromium, demo stack)', ()
     await suite.browser.context.clearCookies();
     const page = await suite.browser.context.newPage();
     // The live wall for the roles that watch; the others land on their own screens.
-    const path = role === 'operator' || role === 'school_it' || role === 'police' ? '#/live' : '';
+    const path = role === 'operator' || role === 'school_it' ? '#/live' : '';
     const session = await signInPage(page, `${suite.stack.pageUrl}${path}`, suite.stack.account(role));
     return { page, session, close: () => page.close() };
   }
@@ -52,8 +52,10 @@ describe('each role sees exactly its cameras playing (Chromium, demo stack)', ()
       expect(await tileStats(page)).toEqual([]);
       expect(await page.$$eval('video', (vs) => vs.length)).toBe(0);
       if (role === 'police') {
-        // The police land on the live wall, which says nothing is shared with them.
-        expect(await page.textContent('#status')).toMatch(/Žádné kamery k zobrazení: vaší policii nyní nic není sdíleno\./);
+        // The police land on their screen of shared cameras, which says nothing is shared with them yet.
+        expect(await page.evaluate(() => location.hash)).toBe('#/police');
+        await page.waitForSelector('#status');
+        expect(await page.textContent('#status')).toMatch(/Vaší policii nyní není nic sdíleno\./);
       } else {
         // Admin and auditor have no live wall at all; the camera list shows health, and no video.
         expect(await page.$$eval('.tab', (ts) => ts.map((t) => t.getAttribute('href')))).not.toContain('#/live');

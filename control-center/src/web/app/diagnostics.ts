@@ -1,11 +1,12 @@
 import type { SessionBody } from '../../auth/auth-schemas';
 import { chimes } from './stores/alarms';
 import { cameras, camerasReceived, liveCameras } from './stores/store';
-import { players } from './player/tile-player';
-import type { TileStats } from './player/tile-stats';
+import { endings, players } from './player/tile-player';
+import type { Ending, TileStats } from './player/tile-stats';
+import { activeGrants, grantNotice } from './stores/grants';
 import { session } from './session';
 
-export type { TileStats };
+export type { Ending, TileStats };
 
 /** What the page says about who is signed in. */
 export interface PageSession {
@@ -27,6 +28,10 @@ declare global {
       watch(cameraId: string): void;
       /** How many times the audible alarm cue played (a test cannot hear it). */
       alarmCues(): number;
+      /** Views the centre ended for good, oldest first. */
+      endings(): Ending[];
+      /** The active grants the page knows, and whether it says why a view was cut. */
+      grants(): { active: { id: string; caseRef: string; cameraIds: string[]; expiresAt: number | null }[]; notice: string };
     };
   }
 }
@@ -47,6 +52,11 @@ export function installDiagnostics(): void {
       for (const p of players) if (p.cameraId === cameraId) p.restart();
     },
     alarmCues: () => chimes.value,
+    endings: () => endings.map((e) => ({ ...e })),
+    grants: () => ({
+      active: activeGrants.value.map((g) => ({ id: g.id, caseRef: g.caseRef, cameraIds: [...g.cameraIds], expiresAt: g.expiresAt })),
+      notice: grantNotice.value ? `${grantNotice.value.key} ${grantNotice.value.caseRef}` : '',
+    }),
     inbound: async (cameraId) => {
       for (const p of players) if (p.cameraId === cameraId) return p.inbound();
       return null;

@@ -36,6 +36,8 @@ const STRINGS = {
   'nav.schools': { cs: 'Školy', en: 'Schools' },
   'nav.gateways': { cs: 'Brány', en: 'Gateways' },
   'nav.audit': { cs: 'Auditní záznam', en: 'Audit log' },
+  'nav.police': { cs: 'Sdílené kamery', en: 'Shared cameras' },
+  'nav.sharing': { cs: 'Sdílení s policií', en: 'Police sharing' },
   'nav.notFound': { cs: 'Tato obrazovka neexistuje nebo k ní nemáte přístup.', en: 'This screen does not exist or is not open to you.' },
 
   'role.admin': { cs: 'správce', en: 'administrator' },
@@ -352,6 +354,84 @@ const STRINGS = {
     cs: 'WebRTC se nepodařilo spojit (síť blokuje UDP?); video jde přes záložní přenos (fMP4 přes WebSocket).',
     en: 'WebRTC could not connect (UDP blocked?); the video comes over the fallback stream (fMP4 over WebSocket).',
   },
+  'grant.caseRef': { cs: 'č. j. {caseRef}', en: 'case {caseRef}' },
+  'grant.left': { cs: 'zbývá {time}', en: '{time} left' },
+  'grant.until': { cs: 'do {time}', en: 'until {time}' },
+  'grant.emergencyLabel': { cs: 'MIMOŘÁDNÁ UDÁLOST', en: 'EMERGENCY' },
+  'grant.state.active': { cs: 'aktivní', en: 'active' },
+  'grant.state.pending': { cs: 'čeká na schválení', en: 'awaiting approval' },
+  'grant.state.requested': { cs: 'žádost policie', en: 'police request' },
+  'grant.state.expired': { cs: 'vypršelo', en: 'expired' },
+  'grant.state.revoked': { cs: 'odvoláno', en: 'revoked' },
+  'grant.cut.revoked': { cs: 'Sdílení {caseRef} bylo odvoláno – živý obraz byl ukončen.', en: 'Sharing {caseRef} was revoked – the live view was ended.' },
+  'grant.cut.expired': { cs: 'Platnost sdílení {caseRef} vypršela – živý obraz byl ukončen.', en: 'Sharing {caseRef} expired – the live view was ended.' },
+  'grant.cut.emergency': { cs: 'Mimořádná událost ve škole {school}: kamery jsou sdíleny s {force}.', en: 'Emergency at {school}: its cameras are shared with {force}.' },
+  'grant.tileCut.revoked': { cs: 'Sdílení odvoláno', en: 'Sharing revoked' },
+  'grant.tileCut.expired': { cs: 'Sdílení vypršelo', en: 'Sharing expired' },
+  'grant.wholeSchool': { cs: 'celá škola {school}', en: 'all of {school}' },
+
+  'police.title': { cs: 'Kamery sdílené s vaší policií', en: 'Cameras shared with your force' },
+  'police.grants': { cs: 'Aktivní sdílení', en: 'Active sharing' },
+  'police.empty': {
+    cs: 'Vaší policii nyní není nic sdíleno. Kamery se zde objeví samy, jakmile operátor kraje povolí sdílení nebo škola vyhlásí mimořádnou událost.',
+    en: 'Nothing is shared with your force right now. Cameras appear here by themselves once a regional operator shares them or a school raises an emergency.',
+  },
+  'police.reason': { cs: 'Důvod: {reason}', en: 'Reason: {reason}' },
+  'police.legalBasis': { cs: 'Právní základ: {basis}', en: 'Legal basis: {basis}' },
+
+  'sharing.title': { cs: 'Sdílení s městskou policií', en: 'Sharing with municipal police' },
+  'sharing.form': { cs: 'Sdílet s policií', en: 'Share with the police' },
+  'sharing.force': { cs: 'Policie', en: 'Police force' },
+  'sharing.what': { cs: 'Co sdílet', en: 'What to share' },
+  'sharing.wholeSchool': { cs: 'Celou školu', en: 'A whole school' },
+  'sharing.chosenCameras': { cs: 'Vybrané kamery', en: 'Chosen cameras' },
+  'sharing.school': { cs: 'Škola', en: 'School' },
+  'sharing.cameras': { cs: 'Kamery', en: 'Cameras' },
+  'sharing.reason': { cs: 'Důvod', en: 'Reason' },
+  'sharing.caseRef': { cs: 'Číslo jednací', en: 'Case reference' },
+  'sharing.legalBasis': { cs: 'Právní základ', en: 'Legal basis' },
+  'sharing.minutes': { cs: 'Délka (minuty)', en: 'Length (minutes)' },
+  'sharing.snapshots': { cs: 'Povolit i snímky', en: 'Allow snapshots too' },
+  'sharing.submit': { cs: 'Sdílet', en: 'Share' },
+  'sharing.pickCamera': { cs: 'Vyberte alespoň jednu kameru.', en: 'Choose at least one camera.' },
+  'sharing.created': { cs: 'Sdílení {caseRef} vytvořeno: {state}.', en: 'Sharing {caseRef} created: {state}.' },
+  'sharing.rtsp': { cs: 'Adresy RTSP pro kamerový systém policie (heslo se zobrazí jen nyní, platí jen po dobu sdílení):', en: 'RTSP URLs for the police video system (the password is shown only now and works only while the sharing runs):' },
+  'sharing.noRtsp': { cs: 'Centrum nenabízí přeposílání RTSP (není nastaveno).', en: 'The centre offers no RTSP re-export (not configured).' },
+  'sharing.list': { cs: 'Sdílení – aktivní a čekající', en: 'Sharing – active and waiting' },
+  'sharing.none': { cs: 'Nic není sdíleno.', en: 'Nothing is shared.' },
+  'sharing.col.caseRef': { cs: 'Č. j.', en: 'Case' },
+  'sharing.col.force': { cs: 'Policie', en: 'Force' },
+  'sharing.col.what': { cs: 'Kamery', en: 'Cameras' },
+  'sharing.col.state': { cs: 'Stav', en: 'State' },
+  'sharing.col.left': { cs: 'Zbývá', en: 'Time left' },
+  'sharing.col.by': { cs: 'Vytvořil', en: 'Created by' },
+  'sharing.approve': { cs: 'Schválit', en: 'Approve' },
+  'sharing.revoke': { cs: 'Ukončit', en: 'End' },
+  'sharing.extend': { cs: 'Prodloužit', en: 'Extend' },
+  'sharing.extendMinutes': { cs: 'O kolik minut', en: 'By how many minutes' },
+  'sharing.extendReason': { cs: 'Důvod prodloužení (povinný)', en: 'Why it must run longer (required)' },
+  'sharing.confirmRevoke': { cs: 'Ukončit sdílení {caseRef}? Všechna sledování pod ním budou ihned přerušena.', en: 'End sharing {caseRef}? Every view under it is cut at once.' },
+  'sharing.twoPerson': { cs: 'Schvaluje jiný operátor než ten, kdo sdílení vytvořil.', en: 'Another operator than its creator approves it.' },
+
+  'emergency.title': { cs: 'Mimořádná událost', en: 'Emergency' },
+  'emergency.help': {
+    cs: 'Při ohrožení ve škole zpřístupní kamery školy ihned městské policii na předem schválenou dobu. Ukončit jde jedním tlačítkem.',
+    en: 'When the school is in danger, its cameras open to the municipal police at once for a pre-approved time. One button ends it.',
+  },
+  'emergency.raise': { cs: 'Vyhlásit mimořádnou událost – sdílet kamery s policií', en: 'Raise an emergency – share cameras with the police' },
+  'emergency.reason': { cs: 'Co se děje (nepovinné)', en: 'What is happening (optional)' },
+  'emergency.confirm': { cs: 'Opravdu vyhlásit mimořádnou událost pro {school}? Kamery školy ihned uvidí městská policie.', en: 'Really raise an emergency for {school}? The police will see the school\'s cameras at once.' },
+  'emergency.running': { cs: 'Probíhá mimořádná událost: kamery školy {school} vidí {force}.', en: 'Emergency running: {force} sees the cameras of {school}.' },
+  'emergency.end': { cs: 'Ukončit mimořádnou událost', en: 'End the emergency' },
+  'emergency.confirmEnd': { cs: 'Ukončit mimořádnou událost? Policie přestane kamery školy vidět.', en: 'End the emergency? The police stop seeing the school\'s cameras.' },
+
+  'watching.title': { cs: 'Kdo se právě dívá', en: 'Who is watching now' },
+  'watching.none': { cs: 'Nikdo se právě nedívá.', en: 'Nobody is watching right now.' },
+  'watching.camera': { cs: 'Kamera', en: 'Camera' },
+  'watching.user': { cs: 'Uživatel', en: 'User' },
+  'watching.org': { cs: 'Organizace', en: 'Organisation' },
+  'watching.since': { cs: 'Od', en: 'Since' },
+  'watching.grant': { cs: 'Sdílení', en: 'Sharing' },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;
@@ -412,4 +492,13 @@ export function fmtAge(ms: number, now = Date.now()): string {
   if (abs < 3600) return rtf.format(Math.round(s / 60), 'minute');
   if (abs < 86_400) return rtf.format(Math.round(s / 3600), 'hour');
   return rtf.format(Math.round(s / 86_400), 'day');
+}
+
+/** Time left as a running countdown: `1:05:09`, `4:07`; never negative. */
+export function fmtLeft(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }

@@ -60,10 +60,10 @@ export abstract class SocketTransport implements TileTransport {
   /** fMP4 bytes for this tile; only the MSE transport expects any. */
   protected onData(_fmp4: Uint8Array<ArrayBuffer>): void {}
 
-  protected fail(reason: string, retry: boolean, refused: boolean): void {
+  protected fail(reason: string, retry: boolean, refused: boolean, cause?: EndCause): void {
     if (this.closed) return;
     this.close();
-    this.ctx.events.ended(reason, { retry, refused });
+    this.ctx.events.ended(reason, { retry, refused, ...(cause ? { cause } : {}) });
   }
 
   private onEvent(ev: TileEvent): void {
@@ -73,7 +73,7 @@ export abstract class SocketTransport implements TileTransport {
         this.onMedia(ev);
         return;
       case 'ended':
-        this.fail(ev.reason, !FINAL_CAUSES.has(ev.cause.kind), false);
+        this.fail(ev.reason, !FINAL_CAUSES.has(ev.cause.kind), false, ev.cause);
         return;
       case 'error': {
         const final = FINAL_ERRORS.has(ev.code);

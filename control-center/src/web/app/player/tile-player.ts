@@ -1,7 +1,8 @@
 import { signal } from '@preact/signals';
 import { readBarcode } from '@schoolcam/protocol/h264/encoder/barcode';
 import type { ViewerSocket } from '../stores/viewer-socket';
-import type { TileStats } from './tile-stats';
+import type { EndCause } from '../../../access/revocation';
+import type { Ending, TileStats } from './tile-stats';
 import { MseTransport } from './mse-transport';
 import type { FallbackReason, StreamChoice, TileTransport, TransportFactory, TransportKind } from './tile-transport';
 import { WebRtcTransport } from './webrtc-transport';
@@ -19,6 +20,9 @@ const BARCODE_ROWS = 16;
 
 /** Every player on the page, for `window.schoolcam`. */
 export const players = new Set<TilePlayer>();
+
+/** Views the centre ended for good on this page, oldest first (diagnostics and tests; at most 200). */
+export const endings: Ending[] = [];
 
 /**
  * Set once a tile of this page had to fall back: WebRTC does not connect from here, so the
@@ -49,6 +53,8 @@ export class TilePlayer {
   readonly state = signal<TileState>('connecting');
   /** Why the tile is not playing, for people (tooltip). */
   readonly detail = signal('');
+  /** Why the centre ended the view for good (a police grant ended…), once it did. */
+  readonly endCause = signal<EndCause | null>(null);
   /** When the next attempt starts, while retrying. */
   readonly retryAt = signal<number | null>(null);
   /** How the video comes: `webrtc`, or `mse` after a fallback (the tile tells the person). */
@@ -136,6 +142,7 @@ export class TilePlayer {
       fallback: this.fallback,
       openedAt: performance.timeOrigin + performance.now(),
       firstFrameAt: null,
+      lastFrameAt: null,
       frames: 0,
       width: 0,
       height: 0,
@@ -176,9 +183,9 @@ export class TilePlayer {
       socket: this.opts.socket,
       events: {
         media: () => undefined,
-        ended: (reason, { retry, refused }) => {
+        ended: (reason, { retry, refused, cause }) => {
           if (this.transport !== transport) return;
-          this.ended(reason, retry, refused);
+          this.ended(reason, retry, refused, cause);
         },
         unreachable: (reason) => {
           if (this.transport !== transport) return;
@@ -202,9 +209,15 @@ export class TilePlayer {
     this.open();
   }
 
-  private ended(reason: string, retry: boolean, refused: boolean): void {
+  private ended(reason: string, retry: boolean, refused: boolean, cause?: EndCause): void {
     window.clearTimeout(this.frozenTimer);
     if (!retry) {
+      // The last frame stays in the element otherwise: a stopped view shows no picture.
+      this.opts.video.srcObject = null;
+      this.opts.video.removeAttribute('src');
+      this.endCause.value = cause ?? null;
+      endings.push({ cameraId: this.opts.cameraId, at: Date.now(), lastFrameAt: this.stats.lastFrameAt, causeKind: cause?.kind ?? null, reason });
+      if (endings.length > 200) endings.shift();
       this.setState(refused ? 'refused' : 'ended', reason);
       return;
     }
@@ -226,6 +239,7 @@ export class TilePlayer {
     s.height = meta.height;
     const at = performance.timeOrigin + now;
     if (s.firstFrameAt === null) s.firstFrameAt = at;
+    s.lastFrameAt = at;
     if (this.state.value !== 'playing') this.setState('playing');
     if (s.frames > 1 && at - s.firstFrameAt > STABLE_MS) this.retryMs = RETRY_MIN_MS;
     window.clearTimeout(this.frozenTimer);

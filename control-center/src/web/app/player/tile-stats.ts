@@ -12,6 +12,8 @@ export interface TileStats {
   /** When this attempt started (ms since the epoch). */
   openedAt: number;
   firstFrameAt: number | null;
+  /** When the last frame was shown (ms since the epoch). */
+  lastFrameAt: number | null;
   frames: number;
   /** Decoded frame size. */
   width: number;
@@ -21,4 +23,15 @@ export interface TileStats {
   barcodes: number;
   /** Attempts made after the first (reconnects). */
   retries: number;
+}
+
+/** A view the centre ended for good (access withdrawn: a grant ended, a sign-out…), as the page recorded it. */
+export interface Ending {
+  cameraId: string;
+  /** When the page stopped the video (ms since the epoch). */
+  at: number;
+  lastFrameAt: number | null;
+  /** The centre's end cause (`access_revoked` when a police grant ended), if the centre gave one. */
+  causeKind: string | null;
+  reason: string;
 }

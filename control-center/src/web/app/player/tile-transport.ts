@@ -1,3 +1,4 @@
+import type { EndCause } from '../../../access/revocation';
 import type { ViewerSocket } from '../stores/viewer-socket';
 
 /**
@@ -21,7 +22,7 @@ export interface TransportEvents {
    * The transport ended. `retry` false when trying again cannot help (access refused or
    * withdrawn, the session over); `refused` when the centre said no to this camera.
    */
-  ended(reason: string, opts: { retry: boolean; refused: boolean }): void;
+  ended(reason: string, opts: { retry: boolean; refused: boolean; cause?: EndCause }): void;
   /**
    * WebRTC never connected from here (the network keeps it out): the transport has closed
    * itself, and the tile may try the same camera over the fallback.

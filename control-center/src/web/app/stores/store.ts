@@ -5,6 +5,7 @@ import type { OrgView } from '../../../orgs/org-routes';
 import { api } from '../api';
 import { ended, onSessionChange, resumeSession } from '../session';
 import { applyAlarm, clearAlarms, setOpenAlarms } from './alarms';
+import { applyGrant, clearGrants, loadGrants } from './grants';
 import { ViewerSocket } from './viewer-socket';
 
 /**
@@ -46,6 +47,9 @@ function start(): void {
         case 'alarm':
           applyAlarm(ev.change, ev.alarm);
           return;
+        case 'grant':
+          applyGrant(ev.change, ev.grant);
+          return;
         case 'signed-out':
           ended(ev.cause.kind === 'logout' ? { key: 'login.signedOut' } : ev.cause.kind === 'session_expired' ? { key: 'login.expired' } : { key: 'login.ended', vars: { reason: ev.reason } });
           return;
@@ -64,6 +68,8 @@ function start(): void {
     },
   });
   socket.value = s;
+  // The grants list on every (re)connect; changes come pushed on the socket after that.
+  s.onOpen(() => void loadGrants().catch(() => undefined));
   void reloadOrgs().catch(() => undefined);
 }
 
@@ -73,6 +79,7 @@ function stop(): void {
   cameras.value = [];
   camerasReceived.value = false;
   clearAlarms();
+  clearGrants();
   orgs.value = [];
 }
 

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { Icon } from '../../components/icons';
+import { caseRefFor } from '../../stores/grants';
 import { cameras, camerasReceived, liveCameras } from '../../stores/store';
 import { t, tp } from '../../i18n';
 import { navigate, route } from '../../router';
@@ -132,7 +133,7 @@ export function LiveScreen() {
           {singleCam ? (
             <div class="wall single">
               <div class="tile big" data-slot="single" tabIndex={0} aria-label={singleCam.name}>
-                <VideoTile camera={singleCam} profile="main" index={1} onOpenSingle={() => (single.value = null)} onSnapshot={() => takeSnapshot(singleCam)} />
+                <VideoTile camera={singleCam} profile="main" index={1} caseRef={caseRefFor(singleCam.id)} onOpenSingle={() => (single.value = null)} onSnapshot={() => takeSnapshot(singleCam)} />
                 <button type="button" class="back-to-grid" onClick={() => (single.value = null)}>
                   <Icon name="back" /> {t('tile.backToGrid')}
                 </button>
@@ -172,6 +173,7 @@ export function LiveScreen() {
                         camera={cam}
                         profile={tileProfile(layout.value, i)}
                         index={i + 1}
+                        caseRef={caseRefFor(cam.id)}
                         onOpenSingle={() => (single.value = cam.id)}
                         onRemove={() => clearTile(i)}
                         onSnapshot={() => takeSnapshot(cam)}

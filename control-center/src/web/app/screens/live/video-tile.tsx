@@ -19,13 +19,15 @@ export interface VideoTileProps {
   onOpenSingle?: () => void;
   onRemove?: () => void;
   onSnapshot?: () => void;
+  /** The case reference of the police grant the camera is watched under, shown on the tile. */
+  caseRef?: string;
 }
 
 /**
  * One camera playing: the picture, its camera and school names, a clock, its state (the
  * player's, and the camera's health when it is not fine) and its buttons.
  */
-export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSnapshot }: VideoTileProps) {
+export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSnapshot, caseRef }: VideoTileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [player, setPlayer] = useState<TilePlayer | null>(null);
   const ws = socket.value;
@@ -39,6 +41,9 @@ export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSn
   const state = player?.state.value ?? 'connecting';
   const detail = player?.detail.value ?? '';
   const retryAt = player?.retryAt.value;
+  // A police grant ended under the tile: say so in the page's language, not the centre's words.
+  const cut = player?.endCause.value;
+  const cutText = cut?.kind === 'access_revoked' && cut.grantEnd ? t(`grant.tileCut.${cut.grantEnd}`) : '';
   const healthBad = !['streaming', 'idle', 'starting'].includes(camera.state);
   // A person should see why this tile behaves differently (a little later, over TCP, always the main stream).
   const fallback = player?.transportKind.value === 'mse';
@@ -57,6 +62,7 @@ export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSn
         <span class="tile-names">
           <strong class="cam-name">{camera.name}</strong>
           <span class="school-name">{school}</span>
+          {caseRef && <span class="case">{t('grant.caseRef', { caseRef })}</span>}
         </span>
         <span class="tile-badges">
           {healthBad && <StateBadge state={camera.state} reason={camera.reason} />}
@@ -86,7 +92,7 @@ export function VideoTile({ camera, profile, index, onOpenSingle, onRemove, onSn
           )}
         </span>
       </div>
-      {state !== 'playing' && detail && <p class="tile-detail">{detail}</p>}
+      {state !== 'playing' && (cutText || detail) && <p class="tile-detail">{cutText || detail}</p>}
     </div>
   );
 }

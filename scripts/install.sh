@@ -25,7 +25,7 @@ usage() {
 usage: install.sh [--root DIR] [--prefix DIR] [--node PATH] [--no-enable] gateway|centre|all
   --root DIR    install under DIR instead of / (nothing is started)
   --prefix DIR  where the app goes (default /opt/schoolcam)
-  --node PATH   the Node.js the services run (default: node on PATH); 20.11+ or 24.11+
+  --node PATH   the Node.js the services run (default: node on PATH); 20.19+ or 24.11+
   --no-enable   install the units without enabling them
 EOF
   exit 2
@@ -59,8 +59,8 @@ SRC="$(cd "$(dirname "$0")/.." && pwd)"
 NODE="$(cd "$(dirname "$NODE")" && pwd)/$(basename "$NODE")"
 "$NODE" -e '
   const [major, minor] = process.versions.node.split(".").map(Number);
-  if (!((major === 20 && minor >= 11) || (major === 24 && minor >= 11))) {
-    console.error(`ERR: Node.js ${process.versions.node} is not supported: install Node.js 24 LTS (24.11+) or 20.11+`);
+  if (!((major === 20 && minor >= 19) || (major === 24 && minor >= 11))) {
+    console.error(`ERR: Node.js ${process.versions.node} is not supported: install Node.js 24 LTS (24.11+) or 20.19+`);
     process.exit(1);
   }' || exit 1
 [ -d "$SRC/node_modules" ] || die "run npm ci in $SRC first"

@@ -112,6 +112,7 @@ export class Gateway {
             timeoutMs: req.timeoutMs,
             username: req.username,
             password: req.password,
+            loopbackOnly: config.loopbackOnly,
             logger: log.child({ module: 'gateway:discovery' }),
           }),
         check: (req) => checkCamera({ url: req.url, username: req.username, password: req.password, timeoutMs: req.timeoutMs }),

@@ -32,6 +32,11 @@ export interface DiscoveryOptions {
   timeoutMs?: number;
   /** Replies larger than this are dropped unread; default 32 KiB (a camera's ProbeMatches is 1–3 KiB). */
   maxReplyBytes?: number;
+  /**
+   * A gateway kept to loopback (the single-host demo, tests): no multicast leaves a real
+   * interface and only 127.0.0.0/8 is probed; asking for more is a clear error.
+   */
+  loopbackOnly?: boolean;
   logger?: Logger;
 }
 
@@ -54,6 +59,16 @@ export interface IgnoredReply {
   reason: string;
 }
 
+/** Refuses what a loopback-only gateway must not do: probe a real interface or a non-loopback address. */
+function confineToLoopback(opts: DiscoveryOptions, targets: readonly string[]): void {
+  const outside = targets.find((t) => !t.startsWith('127.'));
+  if (outside !== undefined) throw new GatewayError('BAD_REQUEST', `this gateway is kept to loopback (loopbackOnly): it probes only 127.0.0.0/8, not ${outside}`);
+  if (opts.interfaceAddress !== undefined && !opts.interfaceAddress.startsWith('127.')) {
+    throw new GatewayError('BAD_REQUEST', `this gateway is kept to loopback (loopbackOnly): it sends no multicast on ${opts.interfaceAddress}`);
+  }
+  if (targets.length === 0) throw new GatewayError('BAD_REQUEST', 'this gateway is kept to loopback (loopbackOnly): it sends no multicast probe; give a range within 127.0.0.0/8');
+}
+
 /** Directed probes go out at most this fast, so a /20 scan does not flood the school's network. */
 const DIRECTED_PER_MS = 1;
 /** Most addresses one range may hold. */
@@ -68,8 +83,9 @@ export const MAX_RANGE_ADDRESSES = 4096;
  * (two interfaces, retransmissions, multicast and directed) is listed once, by endpoint address.
  */
 export async function discoverCameras(opts: DiscoveryOptions = {}): Promise<{ cameras: DiscoveredCamera[]; ignored: IgnoredReply[] }> {
-  const multicast = opts.multicast ?? true;
   const targets = opts.targets ?? [];
+  if (opts.loopbackOnly) confineToLoopback(opts, targets);
+  const multicast = !opts.loopbackOnly && (opts.multicast ?? true);
   const port = opts.port ?? WSD_PORT;
   const log = opts.logger;
   let addresses: string[];

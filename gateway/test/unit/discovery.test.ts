@@ -1,5 +1,6 @@
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { MAX_RANGE_ADDRESSES, parseAddressRange, resolveXaddr } from '../../src/discovery/discovery-client';
+import { MAX_RANGE_ADDRESSES, discoverCameras, parseAddressRange, resolveXaddr } from '../../src/discovery/discovery-client';
 import { GatewayError } from '../../src/errors';
 
 describe('XAddr resolution against the sender', () => {
@@ -37,5 +38,28 @@ describe('address ranges for directed probes', () => {
       expect(() => parseAddressRange(bad), bad).toThrow(GatewayError);
     }
     expect(parseAddressRange('10.0.0.0/20')).toHaveLength(MAX_RANGE_ADDRESSES - 2);
+  });
+});
+
+describe('a gateway kept to loopback', () => {
+  it('refuses multicast-only discovery, a real interface and an address outside 127.0.0.0/8, with a typed error', async () => {
+    await expect(discoverCameras({ loopbackOnly: true, timeoutMs: 100 })).rejects.toThrow(/sends no multicast probe/);
+    await expect(discoverCameras({ loopbackOnly: true, interfaceAddress: '192.0.2.1', targets: ['127.0.0.1'], timeoutMs: 100 })).rejects.toThrow(/no multicast on 192\.0\.2\.1/);
+    await expect(discoverCameras({ loopbackOnly: true, targets: ['127.0.0.1', '10.0.0.7'], timeoutMs: 100 })).rejects.toThrow(GatewayError);
+  });
+
+  it('probes a loopback range directly even when multicast is asked for', async () => {
+    const listener = createSocket('udp4');
+    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
+    const probes: string[] = [];
+    listener.on('message', (msg) => probes.push(msg.toString('utf8')));
+    try {
+      const result = await discoverCameras({ loopbackOnly: true, multicast: true, targets: ['127.0.0.1'], port: listener.address().port, timeoutMs: 300 });
+      expect(result.cameras).toEqual([]);
+      expect(probes.length).toBeGreaterThanOrEqual(1);
+      expect(probes[0]).toContain('NetworkVideoTransmitter');
+    } finally {
+      listener.close();
+    }
   });
 });

@@ -37,7 +37,7 @@ export function SharingScreen() {
       <div class="panel form-grid" id="school-pick" hidden={!operator}>
         <label>
           <span>{t('sharing.school')}</span>
-          <select value={shownSchool} onChange={(e) => setSchool((e.currentTarget as HTMLSelectElement).value)}>
+          <select value={shownSchool} onChange={(e) => setSchool(e.currentTarget.value)}>
             <OrgOptions orgs={schools} />
           </select>
         </label>
@@ -261,7 +261,7 @@ function EmergencyPanel({ schoolId }: { schoolId: string }) {
           <p class="muted">{t('emergency.help')}</p>
           <label>
             <span>{t('emergency.reason')}</span>
-            <input value={reason} maxLength={500} onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)} />
+            <input value={reason} maxLength={500} onInput={(e) => setReason(e.currentTarget.value)} />
           </label>
           <button type="button" class="danger big" id="emergency" onClick={raise}>
             {t('emergency.raise')}

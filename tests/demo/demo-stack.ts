@@ -48,13 +48,18 @@ export interface SimCameraJson extends SimCameraInfo {
   centreId: string;
 }
 
-/** The demo's accounts, one per role. The school IT account belongs to a school with cameras. */
+/**
+ * The demo's accounts, one per role (`account(role)` gives the first). The school IT account
+ * belongs to a school with cameras; the second police account is that school's town's force, so
+ * the school's emergency reaches a police login of the demo.
+ */
 export const DEMO_ACCOUNT_NAMES: readonly Omit<Account, 'password'>[] = [
   { role: 'admin', username: 'admin', org: 'kvk' },
   { role: 'operator', username: 'operator', org: 'kvk' },
   { role: 'police', username: 'police-karlovy-vary', org: 'mp-karlovy-vary' },
   { role: 'school_it', username: 'it-zs-sokolov', org: 'zs-sokolov' },
   { role: 'auditor', username: 'auditor', org: 'kvk' },
+  { role: 'police', username: 'police-sokolov', org: 'mp-sokolov' },
 ];
 
 export interface Stack {

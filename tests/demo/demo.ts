@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   console.log(`Simulator: ${stack.simulatorUrl}`);
   for (const a of stack.accounts) console.log(`Login: role=${a.role} user=${a.username} password=${a.password} org=${a.org}`);
   const police = stack.account('police');
-  console.log(`Police sharing: ${police.username} sees nothing until the operator shares a school with ${police.org} (operator → Sdílení s policií, or POST /api/grants); school IT can raise an emergency there.`);
+  console.log(`Police sharing: ${police.username} sees nothing until the operator shares a school with ${police.org} (operator → Sdílení s policií, or POST /api/grants); ${stack.account('school_it').username} can raise an emergency there, which police-sokolov sees at once.`);
   console.log('Press Ctrl-C to stop.');
   let stopping = false;
   const stop = (): void => {

@@ -6,6 +6,9 @@ import { cameras, camerasReceived, orgName } from '../stores/store';
 import { GrantNotice } from './grant-notice';
 import { VideoTile } from './live/video-tile';
 
+/** Names of the cameras this page was shown, so a tile whose grant ended (its camera gone from the list) still says which camera it was. */
+const seenNames = new Map<string, string>();
+
 /**
  * The police view: the force's active grants (case reference, cameras, time left counting
  * down, reason and legal basis) and a grid of every camera they open, each tile carrying its
@@ -15,6 +18,7 @@ import { VideoTile } from './live/video-tile';
 export function PoliceScreen() {
   const active = activeGrants.value;
   const byId = new Map(cameras.value.map((c) => [c.id, c]));
+  for (const c of cameras.value) seenNames.set(c.id, c.name);
   // Each camera once, under the grant that runs longest.
   const tiles = new Map<string, GrantView>();
   for (const g of [...active].sort((a, b) => (b.expiresAt ?? 0) - (a.expiresAt ?? 0))) for (const id of g.cameraIds) if (!tiles.has(id)) tiles.set(id, g);
@@ -50,7 +54,7 @@ export function PoliceScreen() {
               </p>
               <ul class="grant-cameras">
                 {g.cameraIds.map((id) => (
-                  <li key={id}>{byId.get(id)?.name ?? id}</li>
+                  <li key={id}>{seenNames.get(id) ?? id}</li>
                 ))}
               </ul>
               <p class="muted small">
@@ -73,7 +77,7 @@ export function PoliceScreen() {
           {[...cut].map(([id, g]) => (
             <div key={`cut:${id}`} class="tile cut" data-camera={id} data-grant={g.id}>
               <p class="tile-placeholder" role="status">
-                <strong>{byId.get(id)?.name ?? id}</strong>
+                <strong>{seenNames.get(id) ?? id}</strong>
                 <br />
                 {t(`grant.cut.${g.state === 'expired' ? 'expired' : 'revoked'}`, { caseRef: g.caseRef })}
               </p>

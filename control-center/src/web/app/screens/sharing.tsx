@@ -127,7 +127,7 @@ function ShareForm() {
       </label>
       <label>
         <span>{t('sharing.minutes')}</span>
-        <input name="minutes" type="number" min={1} max={43200} value={60} required />
+        <input name="minutes" type="number" min={1} max={43200} defaultValue="60" required />
       </label>
       <label class="inline">
         <input name="snapshots" type="checkbox" /> {t('sharing.snapshots')}

@@ -56,7 +56,8 @@ describe('live page, end to end (simulator → gateways → centre → Chromium)
     while ((await viewers()) !== 1 && Date.now() < deadline) await page.waitForTimeout(100);
     expect(await viewers()).toBe(1); // the three cameras off the page are released at the centre
     await page.click('#next');
-    const [second] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 1, 20_000, 'the next camera playing');
+    // Right after the click the old tile may still be on the page for a moment: wait for the page's next camera.
+    const [second] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].cameraId !== first.cameraId && ts[0].frames >= 1, 20_000, 'the next camera playing');
     expect(second.cameraId).not.toBe(first.cameraId);
     expect(await page.textContent('#page')).toBe('2 / 4');
     await page.close();

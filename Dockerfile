@@ -35,6 +35,8 @@ RUN npm ci --no-audit --no-fund
 COPY protocol/ protocol/
 COPY control-center/ control-center/
 COPY config/ config/
+# The dashboard's content-hashed files (the centre refuses to start without them).
+RUN npm run build:web
 # Only the centre and the library it builds on are shipped.
 RUN rm -rf protocol/test control-center/test device-sim tests node_modules/@schoolcam/device-sim node_modules/@schoolcam/tests
 

@@ -124,6 +124,18 @@ export const CenterConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * The dashboard. By default the centre serves the install-time build (`npm run build:web`,
+     * in `control-center/dist/web`, or `dir`) and refuses to start without it. `dev: true`
+     * builds it in memory at start instead: for working on the page only.
+     */
+    web: Type.Object(
+      {
+        dev: Type.Boolean({ default: false }),
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -149,6 +161,7 @@ const DEFAULTS = {
   gatewayOfflineGraceMs: 15_000,
   limits: { tilesPerSocket: 32, viewersPerUser: 48, viewersTotal: 300, answerTimeoutMs: 15_000, linkMessagesPerSecond: 200, requestsPerMinute: 1200 },
   metrics: { host: '127.0.0.1' },
+  web: { dev: false },
   grants: { defaultMinutes: 8 * 60, maxMinutes: 24 * 60, twoPersonRule: false, emergencyMinutes: 60, emergencyForces: {} },
   rtspExport: {},
 } as const;
@@ -168,7 +181,7 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
   const raw = input as Record<string, unknown>;
   for (const [key, why] of Object.entries(RETIRED)) if (key in raw) throw new CenterConfigError(`/${key} ${why}`);
   const cfg: Record<string, unknown> = { ...DEFAULTS, ...raw };
-  for (const section of ['session', 'login', 'limits', 'metrics', 'grants', 'rtspExport'] as const) {
+  for (const section of ['session', 'login', 'limits', 'metrics', 'web', 'grants', 'rtspExport'] as const) {
     const given = raw[section];
     cfg[section] = given !== null && typeof given === 'object' ? { ...DEFAULTS[section], ...given } : (given ?? { ...DEFAULTS[section] });
   }
@@ -183,8 +196,8 @@ export function resolveCenterConfig(input: CenterConfigInput | Record<string, un
 /**
  * Layers: defaults → file (YAML/JSON) → environment (`SCHOOLCAM_CENTER_PORT`,
  * `SCHOOLCAM_CENTER_HOST`, `SCHOOLCAM_DATA_DIR`, `SCHOOLCAM_METRICS_TOKEN`,
- * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_RTSP_EXPORT_PORT`) → validate → freeze. The only module of the centre that reads
- * `process.env`. Throws `CenterConfigError('<path> <message>')`.
+ * `SCHOOLCAM_FANOUT_TRACE`, `SCHOOLCAM_WEB_DEV`, `SCHOOLCAM_RTSP_EXPORT_PORT`) → validate → freeze. The only
+ * module of the centre that reads `process.env`. Throws `CenterConfigError('<path> <message>')`.
  */
 export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Readonly<CenterConfig> {
   let fromFile: Record<string, unknown> = {};
@@ -205,6 +218,7 @@ export function loadCenterConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (env.SCHOOLCAM_FANOUT_TRACE) cfg.fanoutTrace = env.SCHOOLCAM_FANOUT_TRACE === '1' || env.SCHOOLCAM_FANOUT_TRACE === 'true';
   if (env.SCHOOLCAM_RTSP_EXPORT_PORT) cfg.rtspExport = { ...(cfg.rtspExport as object | undefined), port: Number(env.SCHOOLCAM_RTSP_EXPORT_PORT) };
   if (env.SCHOOLCAM_METRICS_TOKEN) cfg.metrics = { ...(cfg.metrics as object | undefined), token: env.SCHOOLCAM_METRICS_TOKEN };
+  if (env.SCHOOLCAM_WEB_DEV) cfg.web = { ...(cfg.web as object | undefined), dev: env.SCHOOLCAM_WEB_DEV === '1' || env.SCHOOLCAM_WEB_DEV === 'true' };
   return resolveCenterConfig(cfg);
 }
 

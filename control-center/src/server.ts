@@ -37,6 +37,8 @@ import { LOG_REDACT } from './logging';
 import { CentreMetrics } from './metrics/metrics';
 import { metricsRoutes } from './metrics/metrics-routes';
 import { orgRoutes } from './orgs/org-routes';
+import { PrefsStore } from './prefs/prefs-store';
+import { prefsRoutes } from './prefs/prefs-routes';
 import { AlarmStore } from './storage/alarm-store';
 import { type Db, openDatabase } from './storage/database';
 import { CameraStore } from './storage/camera-store';
@@ -52,8 +54,8 @@ import { RtspExportServer } from './rtsp-export/rtsp-export-server';
 import { LiveViews } from './viewer/live-views';
 import { ViewerHub } from './viewer/viewer-hub';
 import { viewerRoutes } from './viewer/viewer-routes';
+import { loadWebAssets } from './web/web-assets';
 import { watchingRoutes } from './viewer/watching-routes';
-import { buildWebAssets } from './web/web-bundle';
 import { webRoutes } from './web/web-routes';
 
 export const CENTRE_VERSION = '0.2.0';
@@ -287,7 +289,7 @@ export class ControlCenter {
       version: CENTRE_VERSION,
     });
     opened.app = app;
-    const assets = await buildWebAssets();
+    const assets = await loadWebAssets(config.web);
     await app.register(webRoutes, { assets });
     await app.register(docsRoutes);
     await app.register(healthRoutes, { db, audit });
@@ -303,6 +305,7 @@ export class ControlCenter {
     const gatewayAdmin = new GatewayAdmin(gateways, orgs, cameras, link, revocations, audit, config.enrolmentTokenMinutes * MINUTE);
     await app.register(gatewayRoutes, { gateways, admin: gatewayAdmin, link, publicOrigin: config.publicOrigin, tls: Boolean(tls) });
     await app.register(auditRoutes, { audit });
+    await app.register(prefsRoutes, { prefs: new PrefsStore(db) });
     await app.register(viewerRoutes, { hub });
     await app.register(linkRoutes, { link });
     if (config.metrics.token) await app.register(metricsRoutes, { metrics, token: config.metrics.token });

@@ -308,7 +308,7 @@ export class Gateway {
         this.link.send({ type: 'pong', t: msg.t });
         return;
       case 'stream.start':
-        void this.startStream(msg.streamId, msg.cameraId);
+        void this.startStream(msg.streamId, msg.cameraId, msg.profile);
         return;
       case 'stream.answer': {
         const entry = this.uplinks.get(msg.streamId);
@@ -359,7 +359,7 @@ export class Gateway {
 
   // ---- streams ----------------------------------------------------------------------------
 
-  private async startStream(streamId: string, cameraId: string): Promise<void> {
+  private async startStream(streamId: string, cameraId: string, profile?: 'main' | 'sub'): Promise<void> {
     const sup = this.cameras.get(cameraId);
     if (!sup) {
       this.link.send({ type: 'stream.ended', streamId, cameraId, reason: 'unknown camera' });
@@ -369,7 +369,7 @@ export class Gateway {
     const pending = { cancelled: false, cameraId };
     this.starting.set(streamId, pending);
     try {
-      const { uplink, offer } = await WebRtcUplink.create(streamId, sup.camera, this.peerOpts, this.log.child({ module: 'gateway:uplink' }));
+      const { uplink, offer } = await WebRtcUplink.create(streamId, sup.streamFor(profile), this.peerOpts, this.log.child({ module: 'gateway:uplink' }));
       // Negotiation takes a while: the centre, the link or the gateway may have gone meanwhile,
       // and nobody would ever stop an uplink whose offer was never delivered.
       if (this.closed || pending.cancelled || !this.link.isOpen || this.cameras.get(cameraId) !== sup) {

@@ -99,7 +99,7 @@ const results: Step[] = [];
 try {
   const page = await browser.context.newPage();
   const operator = stack.account('operator');
-  await signInPage(page, stack.pageUrl, operator);
+  await signInPage(page, `${stack.pageUrl}?diag=1#/live`, operator);
   await page.click('[data-grid="1"]');
   const [tile0] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames > 30, 60_000, 'the sample tile playing');
   const tileCamera = tile0.cameraId;

@@ -228,7 +228,7 @@ try {
   const ttff: Record<'onvif' | 'plain', { warm: number[]; cold: number[] }> = { onvif: { warm: [], cold: [] }, plain: { warm: [], cold: [] } };
   try {
     const page = await browser.context.newPage();
-    await signInPage(page, `${centreInfo.url}/`, operator);
+    await signInPage(page, `${centreInfo.url}/?diag=1#/live`, operator);
     await waitForTiles(page, (ts) => ts.length === 2 && ts.every((t) => t.frames > 15), 90_000, 'both cameras playing');
     const round = async (waitMs: number, kind: 'warm' | 'cold'): Promise<void> => {
       await page.evaluate((list) => list.forEach((id) => (window as unknown as { schoolcam: { unwatch(id: string): void } }).schoolcam.unwatch(id)), ids);

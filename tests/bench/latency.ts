@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import type { TileStats } from '../../control-center/src/web/app/main';
+import type { TileStats } from '../../control-center/src/web/app/player/tile-stats';
 import { startStack } from '../demo/demo-stack';
 import { launchChromium } from '../support/chromium';
 import { median, percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
@@ -109,7 +109,7 @@ async function runRound(round: number): Promise<Round> {
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();
-    await signInPage(page, stack.pageUrl, stack.account('operator'));
+    await signInPage(page, `${stack.pageUrl}?diag=1#/live`, stack.account('operator'));
     if (cameras > 4) await page.click('[data-grid="16"]');
     await waitForTiles(page, (ts) => ts.length === cameras, 30_000, 'every tile');
     const ids = (await tileStats(page)).map((t) => t.cameraId);

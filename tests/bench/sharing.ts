@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { TileStats } from '../../control-center/src/web/app/main';
 import { CentreClient } from '../../control-center/test/support/api-client';
 import { type RtspClient, openRtspVideo } from '../../protocol/src/rtsp/rtsp-client';
 import { launchChromium } from '../support/chromium';
 import { startInProcessStack } from '../support/in-process-stack';
-import { percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
+import { type TileStats, percentile, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 import { PoliceViewer, type ViewerTile } from '../support/police-viewer';
 import { createUdpBlockedNetns, tcpRelay } from '../support/udp-blocked-netns';
 
@@ -238,7 +237,7 @@ async function mseGlassToGlass(): Promise<{ latencies: number[]; transport: stri
   const browser = await launchChromium({ netns: lan.ns });
   try {
     const page = await browser.context.newPage();
-    await signInPage(page, `${relay.url}/`, g2gStack.accounts.operator);
+    await signInPage(page, `${relay.url}/?diag=1#/live`, g2gStack.accounts.operator);
     await waitForTiles(page, (ts) => ts.length === 1 && ts[0].transport === 'mse' && ts[0].barcodes > 0, 60_000, 'the MSE fallback to play');
     const start = (await tileStats(page))[0].latencies.length;
     await page.waitForTimeout(SECONDS * 1000);

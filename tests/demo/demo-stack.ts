@@ -39,6 +39,8 @@ export interface StackOptions {
   centreNodeArgs?: string[];
   /** Centre settings on top of the stack's (e.g. `limits` for a load test). */
   centre?: CenterConfigInput;
+  /** Cameras on a school's network that its gateway is not given (for school IT to add in the wizard). */
+  spare?: { schoolId: string; count: number };
 }
 
 export interface SimCameraJson extends SimCameraInfo {
@@ -46,13 +48,18 @@ export interface SimCameraJson extends SimCameraInfo {
   centreId: string;
 }
 
-/** The demo's accounts, one per role. The school IT account belongs to a school with cameras. */
+/**
+ * The demo's accounts, one per role (`account(role)` gives the first). The school IT account
+ * belongs to a school with cameras; the second police account is that school's town's force, so
+ * the school's emergency reaches a police login of the demo.
+ */
 export const DEMO_ACCOUNT_NAMES: readonly Omit<Account, 'password'>[] = [
   { role: 'admin', username: 'admin', org: 'kvk' },
   { role: 'operator', username: 'operator', org: 'kvk' },
   { role: 'police', username: 'police-karlovy-vary', org: 'mp-karlovy-vary' },
   { role: 'school_it', username: 'it-zs-sokolov', org: 'zs-sokolov' },
   { role: 'auditor', username: 'auditor', org: 'kvk' },
+  { role: 'police', username: 'police-sokolov', org: 'mp-sokolov' },
 ];
 
 export interface Stack {
@@ -65,6 +72,8 @@ export interface Stack {
   accounts: Account[];
   account(role: Account['role']): Account;
   cameras: SimCameraJson[];
+  /** Simulated cameras no gateway was given ({@link StackOptions.spare}). */
+  spareCameras: SimCameraInfo[];
   /** The simulator's control API: `GET` lists the cameras, each with its `control` URL. */
   simulatorUrl: string;
   pids: { sim: number; centre: number; gateways: number[] };
@@ -142,6 +151,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const bySchool = new Map<string, SimCameraInfo[]>();
     for (const c of simInfo.cameras) bySchool.set(c.school, [...(bySchool.get(c.school) ?? []), c]);
+    const spareCameras: SimCameraInfo[] = [];
+    if (opts.spare) {
+      const cams = bySchool.get(opts.spare.schoolId) ?? [];
+      if (cams.length <= opts.spare.count) throw new Error(`school ${opts.spare.schoolId} has ${cams.length} cameras: too few to keep ${opts.spare.count} spare`);
+      spareCameras.push(...cams.splice(cams.length - opts.spare.count));
+    }
     const known = (await admin.get<{ gateways: { id: string; state: string }[] }>('/api/gateways')).body.gateways;
     const gatewayIds = new Map<string, string>();
     const gatewayPids: number[] = [];
@@ -166,7 +181,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       metricsToken,
       accounts,
       account: (role) => accounts.find((a) => a.role === role)!,
-      cameras: simInfo.cameras.map((c) => ({ ...c, centreId: `${gatewayIds.get(c.school)}:${c.id}` })),
+      cameras: simInfo.cameras.filter((c) => !spareCameras.includes(c)).map((c) => ({ ...c, centreId: `${gatewayIds.get(c.school)}:${c.id}` })),
+      spareCameras,
       simulatorUrl: simInfo.cameras[0].control.replace(/\/cameras\/[^/]+$/, ''),
       pids: { sim: sim.pid!, centre: centre.pid!, gateways: gatewayPids },
       stop,

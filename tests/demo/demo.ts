@@ -9,17 +9,26 @@ import { startStack } from './demo-stack';
  */
 async function main(): Promise<void> {
   console.log('Starting the simulator, the control centre and the school gateways…');
-  const stack = await startStack({ cameras: 8, schools: 4, dataDir: process.env.SCHOOLCAM_DATA_DIR ?? join(process.cwd(), 'data'), port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080),
+  // Ten cameras: ZŠ Sokolov's third is on its network but not on its gateway, for its IT to add in the wizard.
+  const stack = await startStack({
+    cameras: 10,
+    schools: 4,
+    dataDir: process.env.SCHOOLCAM_DATA_DIR ?? join(process.cwd(), 'data'),
+    port: Number(process.env.SCHOOLCAM_CENTER_PORT ?? 8080),
     logs: 'ignore',
+    spare: { schoolId: 'zs-sokolov', count: 1 },
     // The RTSP re-export for police video systems, on a free port: grants hand out its URLs.
     centre: { rtspExport: { port: 0 } },
   });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
+  for (const c of stack.spareCameras) {
+    console.log(`Not registered yet (sign in as school IT → Přidat kameru, type the address): ${c.name} (${c.school}) ${c.onvif} user=${c.username} password=${c.password}`);
+  }
   console.log(`Dashboard: ${stack.pageUrl}`);
   console.log(`Simulator: ${stack.simulatorUrl}`);
   for (const a of stack.accounts) console.log(`Login: role=${a.role} user=${a.username} password=${a.password} org=${a.org}`);
   const police = stack.account('police');
-  console.log(`Police sharing: ${police.username} sees nothing until the operator shares a school with ${police.org} (grants strip in the dashboard, or POST /api/grants); school IT can raise an emergency.`);
+  console.log(`Police sharing: ${police.username} sees nothing until the operator shares a school with ${police.org} (operator → Sdílení s policií, or POST /api/grants); ${stack.account('school_it').username} can raise an emergency there, which police-sokolov sees at once.`);
   console.log('Press Ctrl-C to stop.');
   let stopping = false;
   const stop = (): void => {

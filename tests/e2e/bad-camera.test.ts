@@ -74,7 +74,7 @@ describe('a camera sending bad input', () => {
 
   it('is marked failing with its reason while the gateway keeps serving the other cameras', async () => {
     const page = await browser.context.newPage();
-    await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
+    await signInPage(page, `${stack.centre.url}/#/live`, stack.accounts.operator);
     const operator = await CentreClient.signIn(stack.centre.url, stack.accounts.operator.username, stack.accounts.operator.password);
     const good = stack.centreId(stack.fleet.info().cameras[0].id);
     const badRtp = stack.centreId('bad-rtp');

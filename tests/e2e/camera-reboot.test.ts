@@ -24,10 +24,11 @@ describe('a camera rebooting under a viewer', () => {
     await stack?.close();
   });
 
-  it('resumes within 2 s of the camera answering again, with the viewer still connected and no reload', async () => {
+  it('resumes within 2 s of the camera answering again (its main stream, in a single view), with the viewer still connected and no reload', async () => {
     const page = await browser.context.newPage();
-    await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
     const cam = stack.fleet.info().cameras[0];
+    // The camera large, on its main stream: the one its gateway supervises.
+    await signInPage(page, `${stack.centre.url}/?diag=1#/live?camera=${encodeURIComponent(stack.centreId(cam.id))}`, stack.accounts.operator);
     const sim = stack.fleet.cameras[0];
     const [before] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 30 && ts[0].barcodes >= 10, 60_000, 'the camera playing');
     const navigations: string[] = [];

@@ -1,18 +1,20 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { Ending } from '../../control-center/src/web/app/main';
+import type { Ending } from '../../control-center/src/web/app/diagnostics';
 import { CentreClient } from '../../control-center/test/support/api-client';
-import { stackForSuite } from '../support/stack-suite';
-import { signInPage, tileStats, waitForTiles } from '../support/page-stats';
+import { type Person, openDashboard, screenshot, signIn } from '../support/dashboard-page';
+import { tileStats, waitForTiles } from '../support/page-stats';
+import { stackForJourneys } from '../support/stack-suite';
 
 /**
  * Police sharing in Chromium on the demo stack (simulator → gateways → centre → browser): the
- * demo police officer (Karlovy Vary's force) sees a camera only while a grant lets them, and
- * when the grant is revoked or expires the video stops within a second, the page says why,
- * and the audit log shows the cut with the grant's case reference.
+ * demo police officer (Karlovy Vary's force) sees a camera on their screen only while a grant
+ * lets them; when the grant is revoked or expires the video stops within a second, the page says
+ * why, and the audit log shows the cut with the grant's case reference. The operator shares and
+ * ends through the dashboard's sharing screen; school IT raises and ends an emergency with its button.
  */
 describe('police grants end live views in the browser (Chromium, demo stack)', () => {
-  const suite = stackForSuite({ cameras: 2, schools: 2, logs: 'ignore' });
+  const suite = stackForJourneys({ cameras: 2, schools: 2, logs: 'ignore', centre: { rtspExport: { port: 0 } } });
   const SCHOOL = 'zs-karlovy-vary';
   const FORCE = 'mp-karlovy-vary';
 
@@ -31,31 +33,36 @@ describe('police grants end live views in the browser (Chromium, demo stack)', (
     const text = await (await fetch(`${suite.stack.centreUrl}/metrics`, { headers: { authorization: `Bearer ${suite.stack.metricsToken}` } })).text();
     return Number(/^schoolcam_viewers (\d+)$/m.exec(text)?.[1]);
   };
+  const tileOf = (id: string): string => `.tile-body[data-camera="${id}"]`;
 
-  async function policePage(): Promise<Page> {
-    await suite.browser.context.clearCookies();
-    const page = await suite.browser.context.newPage();
-    const session = await signInPage(page, suite.stack.pageUrl, suite.stack.account('police'));
-    expect(session.liveCameras).toBe(0); // nothing before a grant
-    return page;
+  /** A person at the dashboard who says yes to every confirmation. */
+  async function person(role: 'police' | 'operator'): Promise<Person> {
+    const p = await openDashboard(suite.browser, suite.stack.pageUrl);
+    p.page.on('dialog', (d) => void d.accept());
+    await signIn(p, suite.stack.account(role));
+    return p;
   }
 
-  async function grantAndPlay(page: Page, caseRef: string, minutes: number): Promise<{ id: string; expiresAt: number }> {
-    const operator = await client('operator');
-    const res = await operator.post<{ id: string; expiresAt: number; state: string }>('/api/grants', {
-      forceId: FORCE,
-      cameraIds: [camera()],
-      reason: 'Poškozování majetku u vchodu',
-      caseRef,
-      legalBasis: '§ 8 zák. 553/1991 Sb., o obecní policii',
-      minutes,
-    });
-    expect(res.status).toBe(201);
-    expect(res.body.state).toBe('active');
+  async function policeScreen(): Promise<Person> {
+    const p = await person('police');
+    const { page } = p;
+    expect(await page.evaluate(() => location.hash)).toBe('#/police');
+    expect((await page.evaluate(() => (window as unknown as { schoolcam: { session(): { liveCameras: number } } }).schoolcam.session())).liveCameras).toBe(0); // nothing before a grant
+    await page.waitForSelector('#status');
+    expect(await page.textContent('#status')).toMatch(/Vaší policii nyní není nic sdíleno/);
+    return p;
+  }
+
+  /** The grant's camera plays on the police screen with the case reference on the tile, and the grant card counts down. */
+  async function expectPlaying(page: Page, grantId: string, caseRef: string): Promise<void> {
     await waitForTiles(page, (ts) => ts.length === 1 && ts[0].cameraId === camera() && ts[0].frames >= 10, 60_000, 'the granted camera playing for the police');
-    // The case reference is on the tile.
-    expect(await page.textContent(`.tile[data-camera="${camera()}"] .case`)).toContain(caseRef);
-    return res.body;
+    expect(await page.textContent(`${tileOf(camera())} .case`)).toBe(`č. j. ${caseRef}`);
+    const card = `#police-grants li[data-grant="${grantId}"]`;
+    expect(await page.textContent(card)).toContain('1 kamera');
+    const left = (): Promise<string> => page.textContent(`${card} .countdown`).then((x) => x ?? '');
+    const first = await left();
+    expect(first).toMatch(/^zbývá \d+:\d\d/);
+    await page.waitForFunction((args) => document.querySelector(args.sel)?.textContent !== args.first, { sel: `${card} .countdown`, first }, { timeout: 3000 }); // it counts down, live
   }
 
   async function expectCutWithin1s(page: Page, from: number, grantId: string, caseRef: string, grantEnd: 'revoked' | 'expired'): Promise<void> {
@@ -72,11 +79,13 @@ describe('police grants end live views in the browser (Chromium, demo stack)', (
     // The centre's WebRTC session is gone too.
     for (const until = Date.now() + 2000; (await viewers()) !== 0 && Date.now() < until; ) await page.waitForTimeout(50);
     expect(await viewers()).toBe(0);
-    // The page says why, and keeps saying it once the tile is gone.
+    // The page says why, on the tile and above the grid, and keeps saying it.
     await page.waitForFunction(() => document.querySelectorAll('video').length === 0, undefined, { timeout: 5000 });
     expect(await tileStats(page)).toEqual([]);
     expect(await notice(page)).toContain(caseRef);
-    expect(await page.textContent('#notice')).toMatch(grantEnd === 'revoked' ? /odvoláno/ : /vypršela/);
+    const why = grantEnd === 'revoked' ? /Sdílení .+ bylo odvoláno – živý obraz byl ukončen/ : /Platnost sdílení .+ vypršela – živý obraz byl ukončen/;
+    expect(await page.textContent('#notice')).toMatch(why);
+    expect(await page.textContent(`.tile.cut[data-camera="${camera()}"]`)).toMatch(why);
     // The audit log records the cut with the case reference.
     const auditor = await client('auditor');
     const stops = (await auditor.get<{ entries: { actor: string; detail: Record<string, unknown> }[] }>(`/api/audit?kind=view.stop&cameraId=${encodeURIComponent(camera())}`)).body.entries;
@@ -85,45 +94,92 @@ describe('police grants end live views in the browser (Chromium, demo stack)', (
     expect(ends.find((e) => e.detail.grantId === grantId)?.detail).toMatchObject({ caseRef, sessionsCut: 1 });
   }
 
-  it('revoking a grant stops the police officer\'s video within 1 s, the page says it was revoked, the audit log shows the cut', async () => {
-    const page = await policePage();
+  it('an operator shares a camera through the share form (RTSP URLs shown); revoking it there stops the police officer\'s video within 1 s, the page says it was revoked, the audit log shows the cut', async () => {
+    const police = await policeScreen();
+    const op = await person('operator');
     const caseRef = `MP-KV-2026/${Date.now() % 100_000}`;
-    const g = await grantAndPlay(page, caseRef, 60);
-    const operator = await client('operator');
+    await op.page.click('.tab[href="#/sharing"]');
+    await op.page.waitForSelector('#grant-form');
+    await op.page.selectOption('#grant-form select[name="forceId"]', FORCE);
+    await op.page.check('#grant-form input[name="what"][value="cameras"]');
+    await op.page.check(`#grant-form input[name="cameraIds"][value="${camera()}"]`);
+    await op.page.fill('#grant-form input[name="caseRef"]', caseRef);
+    await op.page.fill('#grant-form input[name="reason"]', 'Poškozování majetku u vchodu');
+    await op.page.fill('#grant-form input[name="legalBasis"]', '§ 8 zák. 553/1991 Sb., o obecní policii');
+    await op.page.fill('#grant-form input[name="minutes"]', '60');
+    await op.page.click('#grant-form button[type="submit"]');
+    await op.page.waitForSelector('#grant-rtsp code');
+    expect(await op.page.textContent('#grant-rtsp code')).toMatch(/^rtsp:\/\/[^:]+:[^@]+@127\.0\.0\.1:\d+\/grant\//);
+    const row = `#grant-table tr[data-state="active"]:has-text("${caseRef}")`;
+    await op.page.waitForSelector(row);
+    const grantId = (await op.page.getAttribute(row, 'data-grant'))!;
+
+    await expectPlaying(police.page, grantId, caseRef);
     const t0 = Date.now();
-    expect((await operator.post(`/api/grants/${g.id}/revoke`)).status).toBe(200);
-    await expectCutWithin1s(page, t0, g.id, caseRef, 'revoked');
-    await page.close();
-  });
+    await op.page.click(`${row} button.danger`);
+    await expectCutWithin1s(police.page, t0, grantId, caseRef, 'revoked');
+    await op.page.waitForSelector(`#grant-table tr[data-grant="${grantId}"]`, { state: 'detached' });
+    await police.close();
+    await op.close();
+  }, 120_000);
 
   it('a grant expiring during a live view stops the video within 1 s of its expiry, the page says it expired, the audit log shows the cut', async () => {
-    const page = await policePage();
+    const police = await policeScreen();
+    const { page } = police;
     const caseRef = `MP-KV-2026/${Date.now() % 100_000}`;
-    const g = await grantAndPlay(page, caseRef, 1);
+    const operator = await client('operator');
+    const res = await operator.post<{ id: string; expiresAt: number; state: string }>('/api/grants', {
+      forceId: FORCE,
+      cameraIds: [camera()],
+      reason: 'Poškozování majetku u vchodu',
+      caseRef,
+      legalBasis: '§ 8 zák. 553/1991 Sb., o obecní policii',
+      minutes: 1,
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.state).toBe('active');
+    const g = res.body;
+    await expectPlaying(page, g.id, caseRef);
     // Still playing shortly before the expiry.
     while (Date.now() < g.expiresAt - 3000) await page.waitForTimeout(500);
     const before = (await tileStats(page))[0];
     expect(before.state).toBe('playing');
     await expectCutWithin1s(page, g.expiresAt, g.id, caseRef, 'expired');
-    await page.close();
+    await police.close();
   }, 120_000);
 
-  it('an emergency raised by the school puts its cameras on the police dashboard within 2 s; ending it cuts the police view', async () => {
-    const page = await policePage();
+  it('an emergency raised by the school\'s IT with its button puts its cameras on the police dashboard within 2 s; ending it there cuts the police view', async () => {
+    const police = await policeScreen();
+    const { page } = police;
     const admin = await client('admin');
     const password = 'school-it-password-kv-1';
     expect((await admin.post('/api/users', { username: 'it-kv-e2e', password, role: 'school_it', orgId: SCHOOL })).status).toBe(201);
-    const school = await CentreClient.signIn(suite.stack.centreUrl, 'it-kv-e2e', password);
+    const it = await openDashboard(suite.browser, suite.stack.pageUrl);
+    it.page.on('dialog', (d) => void d.accept());
+    await signIn(it, { username: 'it-kv-e2e', password });
+    await it.page.click('.tab[href="#/sharing"]');
+    await it.page.waitForSelector('#emergency');
+    expect(await it.page.textContent('#emergency')).toBe('Vyhlásit mimořádnou událost – sdílet kamery s policií');
+    await it.page.fill('#emergency-panel input', 'Cizí osoba v budově');
+
     const t0 = Date.now();
-    const res = await school.post<{ id: string; caseRef: string }>(`/api/schools/${SCHOOL}/emergency`, { reason: 'Cizí osoba v budově' });
-    expect(res.status).toBe(201);
-    await page.waitForFunction((id) => document.querySelector(`.tile[data-camera="${id}"]`) !== null, camera(), { timeout: 2000 });
+    await it.page.click('#emergency');
+    await page.waitForFunction((sel) => document.querySelector(sel) !== null, tileOf(camera()), { timeout: 2000 });
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(await page.textContent('#notice')).toMatch(/Mimořádná událost/);
+    expect(await page.textContent('#notice')).toMatch(/Mimořádná událost ve škole/);
+    // The school sees its emergency running, with the time left and one button to end it.
+    await it.page.waitForSelector('#emergency-end');
+    expect(await it.page.textContent('.emergency-running')).toMatch(/Probíhá mimořádná událost.*zbývá \d+:\d\d/s);
+    const grantId = (await it.page.getAttribute('.emergency-running', 'data-grant'))!;
+    const caseRef = (await page.evaluate(() => (window as unknown as { schoolcam: { grants(): { active: { caseRef: string }[] } } }).schoolcam.grants().active[0].caseRef));
     await waitForTiles(page, (ts) => ts.length === 1 && ts[0].frames >= 5, 30_000, 'the school camera playing for the police');
+    await screenshot(page, 'police-emergency');
+
     const t1 = Date.now();
-    expect((await school.post(`/api/grants/${res.body.id}/revoke`)).status).toBe(200);
-    await expectCutWithin1s(page, t1, res.body.id, res.body.caseRef, 'revoked');
-    await page.close();
+    await it.page.click('#emergency-end');
+    await expectCutWithin1s(page, t1, grantId, caseRef, 'revoked');
+    await it.page.waitForSelector('#emergency');
+    await police.close();
+    await it.close();
   }, 120_000);
 });

@@ -36,7 +36,7 @@ describe('a third-party RTSP camera (GStreamer gst-rtsp-server, x264, Digest)', 
 
   it('is relayed by the gateway to Chromium at its real size', async () => {
     const page = await browser.context.newPage();
-    await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
+    await signInPage(page, `${stack.centre.url}/#/live`, stack.accounts.operator);
     const tiles = await waitForTiles(page, (ts) => ts.some((t) => t.cameraId === stack.centreId('gst-cam') && t.frames >= 30), 60_000, 'the GStreamer camera playing');
     const tile = tiles.find((t) => t.cameraId === stack.centreId('gst-cam'))!;
     expect(`${tile.width}x${tile.height}`).toBe('480x272');

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, launchChromium } from '../support/chromium';
+import { screenshot } from '../support/dashboard-page';
 import { type InProcessStack, startInProcessStack } from '../support/in-process-stack';
 import { median, signInPage, tileStats, waitForTiles } from '../support/page-stats';
 import { type UdpBlockedNetns, createUdpBlockedNetns, tcpRelay } from '../support/udp-blocked-netns';
@@ -58,25 +59,47 @@ describe('MSE fallback where UDP is blocked', () => {
     expect(net.isIP(lan.nsAddress)).toBe(4);
   });
 
-  it('falls back from WebRTC to MSE on its own and plays the camera, frames decoded, at a measured glass-to-glass latency; a cut ends it and the page says why', async () => {
+  it('falls back from WebRTC to MSE on its own and plays the camera, frames decoded, at a measured glass-to-glass latency; tiles opened later start on MSE; a cut ends it and the page says why', async () => {
     const page = await browser.context.newPage();
-    await signInPage(page, `${relay.url}/`, stack.accounts.operator);
+    // The live wall, reading the capture-time barcode (`diag=1`), as an operator opens it.
+    await signInPage(page, `${relay.url}/?diag=1#/live`, stack.accounts.operator);
     const cameraId = stack.centreId(stack.fleet.info().cameras[0].id);
     const [tile] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].transport === 'mse' && ts[0].barcodes >= 30, 60_000, 'the tile to fall back to MSE and play');
     expect(tile.fallback).toMatch(/^webrtc_(timeout|failed)$/);
-    expect([tile.width, tile.height]).toEqual([640, 360]);
+    // The fallback carries the camera's main stream, even in a grid tile.
+    expect([tile.profile, tile.width, tile.height]).toEqual(['main', 640, 360]);
     // The operator sees that this tile runs on the fallback (Czech by default).
-    expect(await page.textContent('.tile .state')).toBe('živě · záložní přenos');
+    const badge = '.tile-body .badge.player';
+    expect(await page.textContent(badge)).toBe('živě · záložní přenos');
+    expect(await page.getAttribute(badge, 'title')).toBe('WebRTC se nepodařilo spojit (síť blokuje UDP?); video jde přes záložní přenos (fMP4 přes WebSocket).');
+    expect(await page.textContent('.tile-body .stream-kind')).toBe('hlavní proud');
+    await screenshot(page, 'mse-fallback');
     expect(stack.centre.liveViews.list().map((v) => v.transport)).toEqual(['mse']);
     const g2g = median(tile.latencies.slice(-30));
     console.log(`MSE fallback glass-to-glass, median of the last 30 frames: ${Math.round(g2g)} ms`);
     expect(g2g).toBeGreaterThan(0);
 
+    // WebRTC does not work from here: a tile opened next (the camera large) starts on MSE directly,
+    // without waiting for WebRTC to fail again (it never fell back itself).
+    await page.dblclick('.tile[data-slot="0"]');
+    await page.waitForSelector('.wall.single');
+    const [big] = await waitForTiles(page, (ts) => ts.length === 1 && ts[0].fallback === null && ts[0].frames >= 5, 30_000, 'the single view playing');
+    expect([big.transport, big.profile, big.retries, `${big.width}x${big.height}`]).toEqual(['mse', 'main', 0, '640x360']);
+    expect(await page.textContent(badge)).toBe('živě · záložní přenos');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.wall:not(.single)');
+    await waitForTiles(page, (ts) => ts.length === 1 && ts[0].transport === 'mse' && ts[0].fallback === null && ts[0].frames >= 5, 30_000, 'the wall playing again');
+    const deadline = Date.now() + 5000;
+    while (stack.centre.liveViews.list().length !== 1 && Date.now() < deadline) await page.waitForTimeout(100);
+    expect(stack.centre.liveViews.list().map((v) => v.transport)).toEqual(['mse']);
+
     // Cut from outside (as a revoked grant's views are): the video stops within 1 s and the tile says why.
     const before = (await tileStats(page))[0].frames;
     stack.centre.revocations.revoke({ camera: cameraId }, { kind: 'access_revoked' });
-    await page.waitForFunction(() => document.querySelector('.tile')?.getAttribute('data-state') === 'ended', undefined, { timeout: 1000 });
-    expect(await page.getAttribute('.tile', 'title')).toBe('access revoked');
+    await page.waitForFunction(() => document.querySelector('.tile-body')?.getAttribute('data-state') === 'ended', undefined, { timeout: 1000 });
+    expect(await page.textContent(badge)).toBe('ukončeno');
+    expect(await page.getAttribute(badge, 'title')).toBe('access revoked');
+    expect(await page.textContent('.tile-body .tile-detail')).toBe('access revoked');
     const after = (await tileStats(page))[0];
     await page.waitForTimeout(1000);
     expect((await tileStats(page))[0].frames).toBe(after.frames);

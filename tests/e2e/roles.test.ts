@@ -14,13 +14,16 @@ describe('each role sees exactly its cameras playing (Chromium, demo stack)', ()
   async function signedInPage(role: 'admin' | 'operator' | 'police' | 'school_it' | 'auditor') {
     await suite.browser.context.clearCookies();
     const page = await suite.browser.context.newPage();
-    const session = await signInPage(page, suite.stack.pageUrl, suite.stack.account(role));
+    // The live wall for the roles that watch; the others land on their own screens.
+    const path = role === 'operator' || role === 'school_it' ? '#/live' : '';
+    const session = await signInPage(page, `${suite.stack.pageUrl}${path}`, suite.stack.account(role));
     return { page, session, close: () => page.close() };
   }
 
   it('the operator sees every school\'s camera playing', async () => {
     const { page, close } = await signedInPage('operator');
     await page.click('[data-grid="9"]');
+    await page.waitForSelector('.wall.layout-9');
     const tiles = await waitForTiles(page, (ts) => ts.length === 4 && ts.every((t) => t.state === 'playing' && t.frames >= 10), 60_000, 'four cameras playing');
     expect(tiles.map((t) => t.cameraId).sort()).toEqual(suite.stack.cameras.map((c) => c.centreId).sort());
     expect(new Set(suite.stack.cameras.map((c) => c.school)).size).toBe(4);
@@ -48,7 +51,20 @@ describe('each role sees exactly its cameras playing (Chromium, demo stack)', ()
       await page.waitForTimeout(1500);
       expect(await tileStats(page)).toEqual([]);
       expect(await page.$$eval('video', (vs) => vs.length)).toBe(0);
-      expect(await page.textContent('#status')).toMatch(role === 'police' ? /Žádné kamery/ : /nemá živé video/);
+      if (role === 'police') {
+        // The police land on their screen of shared cameras, which says nothing is shared with them yet.
+        expect(await page.evaluate(() => location.hash)).toBe('#/police');
+        await page.waitForSelector('#status');
+        expect(await page.textContent('#status')).toMatch(/Vaší policii nyní není nic sdíleno\./);
+      } else {
+        // Admin and auditor have no live wall at all; the camera list shows health, and no video.
+        expect(await page.$$eval('.tab', (ts) => ts.map((t) => t.getAttribute('href')))).not.toContain('#/live');
+        await page.click('.tab[href="#/cameras"]');
+        await page.waitForSelector('#camera-table');
+        expect(await page.$$eval('#camera-table tbody tr', (rs) => rs.length)).toBe(4);
+        expect(await page.$$eval('#camera-table a.button', (bs) => bs.length)).toBe(0); // no "live" links
+        expect(await page.$$eval('video', (vs) => vs.length)).toBe(0);
+      }
       expect((await pageSession(page)).liveCameras).toBe(0);
       await close();
     });

@@ -44,7 +44,7 @@ describe('viewers joining and leaving', () => {
 
     for (let i = 0; i < 20; i++) {
       const page = await browser.context.newPage();
-      await signInPage(page, `${stack.centre.url}/`, stack.accounts.operator);
+      await signInPage(page, `${stack.centre.url}/#/live`, stack.accounts.operator);
       await waitForTiles(page, (ts) => ts.length === 2 && ts.every((t) => t.frames >= 1), 20_000, `first frames in cycle ${i}`);
       expect(stack.centre.stats().feeds).toBe(2);
       expect(stack.centre.stats().viewers).toBe(2);

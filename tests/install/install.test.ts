@@ -123,7 +123,7 @@ describe('scripts/install.sh into a throwaway root', () => {
   }, 120_000);
 
   it('puts the app in /opt/schoolcam with only what runs, ready to run', () => {
-    for (const f of ['package.json', 'package-lock.json', 'config/region.kvk.yaml', 'protocol/src/index.ts', 'gateway/src/cli.ts', 'control-center/src/cli.ts', 'control-center/src/web/app/index.html', 'node_modules/tsx/dist/loader.mjs']) {
+    for (const f of ['package.json', 'package-lock.json', 'config/region.kvk.yaml', 'protocol/src/index.ts', 'gateway/src/cli.ts', 'control-center/src/cli.ts', 'control-center/src/web/app/index.html', 'control-center/dist/web/index.html', 'node_modules/tsx/dist/loader.mjs']) {
       expect({ f, exists: existsSync(app(f)) }).toEqual({ f, exists: true });
     }
     // Nothing that only builds or tests: no test folders, no simulator, no test runner, no compiler.

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser as PlaywrightBrowser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -53,4 +53,15 @@ export async function launchChromium(opts: { netns?: string } = {}): Promise<Bro
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Debian's Chromium as a browser that opens separate contexts (each its own cookies and
+ * window size), for journeys where several people use the dashboard at once.
+ */
+export async function launchChromiumBrowser(): Promise<PlaywrightBrowser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`${CHROMIUM_PATH} is missing: run \`npm run test:deps\` (apt-get install chromium)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
 }

@@ -1,5 +1,8 @@
 import type { Page } from 'playwright-core';
-import type { TileStats } from '../../control-center/src/web/app/main';
+import type { PageSession } from '../../control-center/src/web/app/diagnostics';
+import type { TileStats } from '../../control-center/src/web/app/player/tile-stats';
+
+export type { PageSession, TileStats };
 
 /** Per-tile figures the live page keeps (`window.schoolcam.tiles()`). */
 export function tileStats(page: Page): Promise<TileStats[]> {
@@ -29,14 +32,6 @@ export function percentile(xs: readonly number[], p: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-/** What the page says about who is signed in (`window.schoolcam.session()`). */
-export interface PageSession {
-  user: { username: string; role: string; org: string } | null;
-  camerasReceived: boolean;
-  liveCameras: number;
-  visibleCameras: number;
-}
-
 export function pageSession(page: Page): Promise<PageSession> {
   return page.evaluate(() => (window as unknown as { schoolcam: { session(): PageSession } }).schoolcam.session());
 }
@@ -48,22 +43,30 @@ export function pageSession(page: Page): Promise<PageSession> {
  */
 export async function signInPage(page: Page, url: string, account: { username: string; password: string }): Promise<PageSession> {
   await page.goto(url);
-  await page.waitForFunction(() => !(document.getElementById('login') as HTMLElement).hidden || (window as unknown as { schoolcam: { session(): PageSession } }).schoolcam.session().user !== null);
+  await page.waitForFunction(() => document.getElementById('login') !== null || (window as unknown as { schoolcam?: { session(): PageSession } }).schoolcam?.session().user != null);
   const already = await pageSession(page);
   if (already.user && already.user.username !== account.username) {
     await page.click('#logout');
     await page.waitForSelector('#login', { state: 'visible' });
   }
-  if (already.user?.username !== account.username) {
-    await page.fill('input[name="username"]', account.username);
-    await page.fill('input[name="password"]', account.password);
-    await page.click('button[type="submit"]');
-  }
+  if (already.user?.username === account.username) return waitSignedIn(page, account.username);
+  return submitSignIn(page, account);
+}
+
+/** Fills the sign-in form, submits it, and waits until the page knows the account's cameras. */
+export async function submitSignIn(page: Page, account: { username: string; password: string }): Promise<PageSession> {
+  await page.fill('input[name="username"]', account.username);
+  await page.fill('input[name="password"]', account.password);
+  await page.click('button[type="submit"]');
+  return waitSignedIn(page, account.username);
+}
+
+async function waitSignedIn(page: Page, username: string): Promise<PageSession> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const s = await pageSession(page);
     if (s.user && s.camerasReceived) return s;
-    if (Date.now() > deadline) throw new Error(`the page did not sign ${account.username} in: ${await page.textContent('#login-error')}`);
+    if (Date.now() > deadline) throw new Error(`the page did not sign ${username} in: ${await page.textContent('#login-error').catch(() => '?')}`);
     await page.waitForTimeout(100);
   }
 }

@@ -3,8 +3,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { firstSchemaError } from '@schoolcam/protocol/schema/first-error';
-import { Name, OrgId } from '../http/schemas';
-import type { OrgRecord, OrgStore } from '../storage/org-store';
+import { Latitude, Longitude, Name, OrgId } from '../http/schemas';
+import type { OrgInput, OrgStore } from '../storage/org-store';
 
 const Named = Type.Object({ id: OrgId, name: Name }, { additionalProperties: false });
 
@@ -13,7 +13,18 @@ export const RegionFile = Type.Object(
   {
     region: Named,
     towns: Type.Array(
-      Type.Object({ id: OrgId, name: Name, police: Type.Optional(Named), schools: Type.Array(Named, { maxItems: 1000 }) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          id: OrgId,
+          name: Name,
+          /** Where the town is (WGS84 degrees), for the dashboard's region map. */
+          lat: Type.Optional(Latitude),
+          lon: Type.Optional(Longitude),
+          police: Type.Optional(Named),
+          schools: Type.Array(Named, { maxItems: 1000 }),
+        },
+        { additionalProperties: false },
+      ),
       { maxItems: 1000 },
     ),
   },
@@ -36,10 +47,10 @@ export function loadRegionFile(file: string): RegionFile {
 }
 
 /** The organisations a region file describes, parents before children. */
-export function regionOrgs(region: RegionFile): OrgRecord[] {
-  const out: OrgRecord[] = [{ id: region.region.id, kind: 'region', name: region.region.name, parentId: null }];
+export function regionOrgs(region: RegionFile): OrgInput[] {
+  const out: OrgInput[] = [{ id: region.region.id, kind: 'region', name: region.region.name, parentId: null }];
   for (const town of region.towns) {
-    out.push({ id: town.id, kind: 'town', name: town.name, parentId: region.region.id });
+    out.push({ id: town.id, kind: 'town', name: town.name, parentId: region.region.id, lat: town.lat ?? null, lon: town.lon ?? null });
     if (town.police) out.push({ id: town.police.id, kind: 'police', name: town.police.name, parentId: town.id });
     for (const s of town.schools) out.push({ id: s.id, kind: 'school', name: s.name, parentId: town.id });
   }

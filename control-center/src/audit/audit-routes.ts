@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { principalOf } from '../auth/request-auth';
 import { CameraId, OrgId } from '../http/schemas';
 import { type AuditLog, type AuditRecord, auditCsvHeader, auditCsvLine } from './audit-log';
 
-const AuditEntry = Type.Object({
+export const AuditEntry = Type.Object({
   seq: Type.Integer(),
   at: Type.Number(),
   kind: Type.String(),
@@ -21,6 +21,7 @@ const AuditEntry = Type.Object({
   prevHash: Type.String(),
   hash: Type.String(),
 });
+export type AuditEntry = Static<typeof AuditEntry>;
 
 const Filter = {
   kind: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z.]+$' })),
@@ -33,11 +34,12 @@ const Filter = {
   to: Type.Optional(Type.Integer({ minimum: 0 })),
 };
 
-const VerifyBody = Type.Object({
+export const VerifyBody = Type.Object({
   ok: Type.Boolean(),
   entries: Type.Integer(),
   firstBad: Type.Optional(Type.Object({ seq: Type.Integer(), problem: Type.String() })),
 });
+export type VerifyBody = Static<typeof VerifyBody>;
 
 /** `/api/audit`: read, export (CSV, JSON) and verify the audit log. Auditors only. */
 export const auditRoutes: FastifyPluginCallbackTypebox<{ audit: AuditLog }> = (app, { audit }, done) => {

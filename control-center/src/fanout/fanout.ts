@@ -12,6 +12,9 @@ import { ShardHost } from './shard-host';
 import { forEachRelayed } from './relay-batch';
 import type { RelayBatch, RelayUpstreamMessage, ShardEvent, ShardStats } from './shard-messages';
 
+/** Which of a camera's streams: its largest ONVIF profile or its smallest. */
+export type StreamProfileName = 'main' | 'sub';
+
 /** What the fan-out needs of the gateway link. */
 export interface GatewayLinkPort {
   send(gatewayId: string, msg: LinkMessage): boolean;
@@ -91,6 +94,8 @@ interface Lease {
 interface FeedEntry {
   streamId: string;
   cameraId: string;
+  /** Where the entry is kept: the camera id for its main stream, `<id>#sub` for its sub stream. */
+  key: string;
   gatewayId: string;
   /** The shard that holds the upstream. */
   owner: number;
@@ -166,9 +171,9 @@ export class Fanout {
     );
   }
 
-  /** Which shards carry a camera's viewers now (tests, diagnostics). */
-  placement(cameraId: string): number[] {
-    const entry = this.entries.get(cameraId);
+  /** Which shards carry the viewers of a camera's stream now (tests, diagnostics). */
+  placement(cameraId: string, profile: StreamProfileName = 'main'): number[] {
+    const entry = this.entries.get(feedKey(cameraId, profile));
     if (!entry) return [];
     return [...new Set([...entry.leases].map((l) => l.shard))].sort();
   }
@@ -179,9 +184,10 @@ export class Fanout {
     this.shards[index]?.post({ type: 'crash' });
   }
 
-  async watch(cameraId: string, gatewayId: string): Promise<ViewerLease> {
+  /** A viewer of one of the camera's streams: `main` (default) or the lighter `sub` (grid tiles); each is its own upstream. */
+  async watch(cameraId: string, gatewayId: string, profile: StreamProfileName = 'main'): Promise<ViewerLease> {
     if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
-    const entry = this.entryFor(cameraId, gatewayId);
+    const entry = this.entryFor(cameraId, gatewayId, profile);
     clearTimeout(entry.linger);
     entry.linger = undefined;
     entry.pending++;
@@ -226,11 +232,11 @@ export class Fanout {
   /**
    * A raw consumer of the camera's H.264 (see {@link TapLease}). It is carried by the shard
    * that owns the camera's upstream and counts as one of its viewers, for the linger and for
-   * placement; `release()` it like a viewer's lease.
+   * placement; `release()` it like a viewer's lease. It carries the camera's main stream.
    */
   tap(cameraId: string, gatewayId: string): TapLease {
     if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
-    const entry = this.entryFor(cameraId, gatewayId);
+    const entry = this.entryFor(cameraId, gatewayId, 'main');
     clearTimeout(entry.linger);
     entry.linger = undefined;
     const shard = entry.owner;
@@ -427,15 +433,16 @@ export class Fanout {
     entry.closed = true;
     clearTimeout(entry.linger);
     clearTimeout(entry.offerTimer);
-    this.entries.delete(entry.cameraId);
+    this.entries.delete(entry.key);
     this.byStream.delete(entry.streamId);
     for (const s of entry.carriers) this.shards[s]?.post({ type: 'feed.close', streamId: entry.streamId, reason });
     for (const l of [...entry.leases]) this.endLease(l, entry, reason);
     if (by === 'centre') this.link.send(entry.gatewayId, { type: 'stream.stop', streamId: entry.streamId, reason: linkReason(reason) });
   }
 
-  private entryFor(cameraId: string, gatewayId: string): FeedEntry {
-    const existing = this.entries.get(cameraId);
+  private entryFor(cameraId: string, gatewayId: string, profile: StreamProfileName): FeedEntry {
+    const key = feedKey(cameraId, profile);
+    const existing = this.entries.get(key);
     if (existing && !existing.closed) return existing;
     const streamId = randomUUID();
     // The camera's upstream goes to the live shard with the fewest viewers (then feeds).
@@ -446,14 +453,19 @@ export class Fanout {
       if (owner < 0 || this.load[s] < this.load[owner] || (this.load[s] === this.load[owner] && feedsOn(s) < feedsOn(owner))) owner = s;
     }
     if (owner < 0) throw new AppError('FANOUT_RESTARTED', 'the fan-out is restarting; try again in a moment', 503);
-    const entry: FeedEntry = { streamId, cameraId, gatewayId, owner, carriers: new Set([owner]), leases: new Set(), pending: 0, linger: undefined, offerTimer: undefined, closed: false };
-    if (!this.link.send(gatewayId, { type: 'stream.start', streamId, cameraId })) {
+    const entry: FeedEntry = { streamId, cameraId, key, gatewayId, owner, carriers: new Set([owner]), leases: new Set(), pending: 0, linger: undefined, offerTimer: undefined, closed: false };
+    if (!this.link.send(gatewayId, { type: 'stream.start', streamId, cameraId, ...(profile === 'main' ? {} : { profile }) })) {
       throw new AppError('GATEWAY_OFFLINE', 'the school gateway of this camera is offline', 503);
     }
     this.shards[owner].post({ type: 'feed.open', streamId, cameraId });
-    this.entries.set(cameraId, entry);
+    this.entries.set(key, entry);
     this.byStream.set(streamId, entry);
     entry.offerTimer = setTimeout(() => this.closeFeed(entry, 'gateway did not offer the stream in time', 'centre'), this.offerTimeout);
     return entry;
   }
+}
+
+/** A feed's key: one upstream per camera and profile (the main one keyed by the camera alone). */
+function feedKey(cameraId: string, profile: StreamProfileName): string {
+  return profile === 'main' ? cameraId : `${cameraId}#${profile}`;
 }

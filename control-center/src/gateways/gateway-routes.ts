@@ -1,5 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { ErrorBody } from '../auth/auth-schemas';
 import { type RequestAuthDeps, expectedOrigin, principalOf } from '../auth/request-auth';
 import { notFound } from '../errors';
@@ -7,7 +7,7 @@ import { GatewayId, Name, OrgId } from '../http/schemas';
 import type { GatewayRecord, GatewayStore } from '../storage/gateway-store';
 import { type GatewayAdmin, type GatewayLinkControl, gatewayState } from './gateway-admin';
 
-const GatewayView = Type.Object({
+export const GatewayView = Type.Object({
   id: Type.String(),
   schoolId: Type.String(),
   name: Type.String(),
@@ -19,6 +19,14 @@ const GatewayView = Type.Object({
   revokedAt: Type.Union([Type.Number(), Type.Null()]),
   lastSeenAt: Type.Union([Type.Number(), Type.Null()]),
 });
+export type GatewayView = Static<typeof GatewayView>;
+
+/** The answer to creating a gateway: its one-time enrolment token, shown once. */
+export const CreatedGateway = Type.Object({
+  gateway: GatewayView,
+  enrolment: Type.Object({ token: Type.String(), expiresAt: Type.Number(), command: Type.String() }),
+});
+export type CreatedGateway = Static<typeof CreatedGateway>;
 
 export interface GatewayRoutesDeps extends Pick<RequestAuthDeps, 'publicOrigin' | 'tls'> {
   gateways: GatewayStore;
@@ -47,10 +55,7 @@ export const gatewayRoutes: FastifyPluginCallbackTypebox<GatewayRoutesDeps> = (a
         tags: ['gateways'],
         body: Type.Object({ id: Type.Optional(GatewayId), schoolId: OrgId, name: Name }, { additionalProperties: false }),
         response: {
-          201: Type.Object({
-            gateway: GatewayView,
-            enrolment: Type.Object({ token: Type.String(), expiresAt: Type.Number(), command: Type.String() }),
-          }),
+          201: CreatedGateway,
           400: ErrorBody,
           409: ErrorBody,
         },

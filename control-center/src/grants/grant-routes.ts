@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { ErrorBody } from '../auth/auth-schemas';
 import { type RequestAuthDeps, principalOf, refuse } from '../auth/request-auth';
 import { AppError } from '../errors';
@@ -14,7 +14,7 @@ const Text = (maxLength: number, description: string) => Type.String({ minLength
 const GrantId = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Minutes = Type.Integer({ minimum: 1, maximum: 30 * 24 * 60 });
 
-const CreateGrant = Type.Object(
+export const CreateGrant = Type.Object(
   {
     forceId: OrgId,
     /** The cameras, or… */
@@ -34,6 +34,10 @@ const CreateGrant = Type.Object(
 const Extend = Type.Object({ minutes: Minutes, reason: Text(500, 'why the grant must run longer') }, { additionalProperties: false });
 const Emergency = Type.Object({ reason: Type.Optional(Text(500, 'what is happening')) }, { additionalProperties: false });
 const Created = Type.Intersect([GrantView, Type.Object({ rtsp: Type.Array(Type.Object({ cameraId: Type.String(), url: Type.String() })) })]);
+/** A grant request (`POST /api/grants`); shared (type-only) with the page's share form. */
+export type CreateGrantBody = Static<typeof CreateGrant>;
+/** The answer to `POST /api/grants`: the grant and its RTSP URLs (shown once). Shared (type-only) with the page. */
+export type CreatedGrant = Static<typeof Created>;
 
 export interface GrantRoutesDeps extends Pick<RequestAuthDeps, 'audit' | 'metrics'> {
   grants: GrantService;

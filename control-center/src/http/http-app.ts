@@ -67,7 +67,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        imgSrc: ["'self'", 'data:', 'blob:'],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         mediaSrc: ["'self'", 'blob:'],

@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { principalOf } from '../auth/request-auth';
 import { ErrorBody } from '../auth/auth-schemas';
 import { badRequest, conflict, notFound } from '../errors';
-import { Name, OrgId } from '../http/schemas';
+import { Latitude, Longitude, Name, OrgId } from '../http/schemas';
 import { type OrgRecord, type OrgStore, PARENT_KIND } from '../storage/org-store';
 
 export const OrgView = Type.Object({
@@ -13,6 +13,9 @@ export const OrgView = Type.Object({
   kind: Type.Union([Type.Literal('region'), Type.Literal('town'), Type.Literal('school'), Type.Literal('police')]),
   name: Type.String(),
   parentId: Type.Union([Type.String(), Type.Null()]),
+  /** Where it is (WGS84 degrees), for the region map; towns carry it. */
+  lat: Type.Union([Type.Number(), Type.Null()]),
+  lon: Type.Union([Type.Number(), Type.Null()]),
 });
 export type OrgView = Static<typeof OrgView>;
 
@@ -23,10 +26,15 @@ const CreateOrg = Type.Object(
     name: Name,
     /** The town of a school or police force, the region of a town. */
     parentId: OrgId,
+    lat: Type.Optional(Latitude),
+    lon: Type.Optional(Longitude),
   },
   { additionalProperties: false },
 );
-const PatchOrg = Type.Object({ name: Type.Optional(Name), parentId: Type.Optional(OrgId) }, { additionalProperties: false, minProperties: 1 });
+const PatchOrg = Type.Object(
+  { name: Type.Optional(Name), parentId: Type.Optional(OrgId), lat: Type.Optional(Latitude), lon: Type.Optional(Longitude) },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export interface OrgRoutesDeps {
   orgs: OrgStore;
@@ -36,6 +44,9 @@ export interface OrgRoutesDeps {
 
 /** `/api/orgs`: the region, towns, schools and police forces. Admins manage them. */
 export const orgRoutes: FastifyPluginCallbackTypebox<OrgRoutesDeps> = (app, { orgs, policy, audit }, done) => {
+  const checkPlace = (b: { lat?: number; lon?: number }): void => {
+    if ((b.lat === undefined) !== (b.lon === undefined)) throw badRequest('give lat and lon together');
+  };
   const checkParent = (kind: OrgRecord['kind'], parentId: string): void => {
     const parent = orgs.get(parentId);
     const want = PARENT_KIND[kind];
@@ -63,11 +74,12 @@ export const orgRoutes: FastifyPluginCallbackTypebox<OrgRoutesDeps> = (app, { or
     },
     async (req, reply) => {
       const p = principalOf(req);
-      const { id, kind, name, parentId } = req.body;
+      const { id, kind, name, parentId, lat, lon } = req.body;
       checkParent(kind, parentId);
+      checkPlace(req.body);
       if (orgs.get(id)) throw conflict(`organisation ${id} exists`);
-      audit.append({ kind: 'org.create', outcome: 'ok', actor: p, address: req.ip, target: id, detail: { kind, name, parentId } });
-      if (!orgs.insert({ id, kind, name, parentId })) throw conflict(`organisation ${id} exists`);
+      audit.append({ kind: 'org.create', outcome: 'ok', actor: p, address: req.ip, target: id, detail: { kind, name, parentId, ...(lat !== undefined ? { lat, lon } : {}) } });
+      if (!orgs.insert({ id, kind, name, parentId, lat: lat ?? null, lon: lon ?? null })) throw conflict(`organisation ${id} exists`);
       return reply.status(201).send(orgs.get(id)!);
     },
   );
@@ -77,7 +89,7 @@ export const orgRoutes: FastifyPluginCallbackTypebox<OrgRoutesDeps> = (app, { or
     {
       config: { access: { kind: 'session', permission: 'org.manage' } },
       schema: {
-        summary: 'Rename an organisation or move a school or force to a town',
+        summary: 'Rename an organisation, move a school or force to a town, or place it on the map',
         tags: ['orgs'],
         params: Type.Object({ id: OrgId }),
         body: PatchOrg,
@@ -89,6 +101,7 @@ export const orgRoutes: FastifyPluginCallbackTypebox<OrgRoutesDeps> = (app, { or
       const org = orgs.get(req.params.id);
       if (!org) throw notFound('organisation');
       if (req.body.parentId !== undefined) checkParent(org.kind, req.body.parentId);
+      checkPlace(req.body);
       audit.append({ kind: 'org.update', outcome: 'ok', actor: p, address: req.ip, target: org.id, detail: { ...req.body } });
       orgs.update(org.id, req.body);
       return orgs.get(org.id);

@@ -128,7 +128,6 @@ const MIGRATIONS: readonly string[] = [
      hash TEXT NOT NULL
    );
    CREATE INDEX audit_at ON audit_log(at);`,
-
   // v3: events and alarms; what the centre records of each registered camera. Every event a
   // gateway delivered, stored once by its id and ordered per gateway by its seq; alarms made
   // from them (and from gateway links going away); each camera's purpose, legal basis and
@@ -187,7 +186,6 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (gateway_id, local_id)
    );`,
-
   // v4: grants — a police force's time-limited access to cameras (grants/grant-store.ts owns it).
   // `camera_ids` and `school_ids` are JSON arrays: the cameras named (empty for a whole school)
   // and the schools the grant touches. Only the RTSP Digest HA1 is kept, never the password.
@@ -219,6 +217,25 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX grants_state ON grants(state, expires_at);
    CREATE INDEX grants_force ON grants(force_id);`,
+  // v5: the dashboard — towns' coordinates for the region map, each account's preferences and saved live views.
+  `ALTER TABLE orgs ADD COLUMN lat REAL;
+   ALTER TABLE orgs ADD COLUMN lon REAL;
+
+   CREATE TABLE user_prefs (
+     user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+     lang TEXT,
+     updated_at INTEGER NOT NULL
+   );
+
+   CREATE TABLE saved_views (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     layout TEXT NOT NULL,
+     cameras TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     UNIQUE (user_id, name)
+   );`,
 ];
 
 /** The schema version this build writes. */

@@ -1,5 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { ErrorBody, RoleSchema } from '../auth/auth-schemas';
 import { principalOf } from '../auth/request-auth';
 import { notFound } from '../errors';
@@ -17,6 +17,7 @@ export const UserView = Type.Object({
   createdAt: Type.Number(),
   updatedAt: Type.Number(),
 });
+export type UserView = Static<typeof UserView>;
 
 const CreateUser = Type.Object({ username: Username, password: Password, role: RoleSchema, orgId: OrgId }, { additionalProperties: false });
 const PatchUser = Type.Object(

@@ -5,11 +5,11 @@ import type { Role } from '../access/principal';
 import { type EndCause, type ViewSelector, describeCause } from '../access/revocation';
 import type { AuditInput } from '../audit/audit-log';
 import { AppError } from '../errors';
-import type { FeedLease, TapLease, ViewerLease } from '../fanout/fanout';
+import type { FeedLease, StreamProfileName, TapLease, ViewerLease } from '../fanout/fanout';
 
 /** What live views need of the fan-out (the `Fanout` class satisfies it; tests pass a fake). */
 export interface WatchPort {
-  watch(cameraId: string, gatewayId: string): Promise<ViewerLease>;
+  watch(cameraId: string, gatewayId: string, profile?: StreamProfileName): Promise<ViewerLease>;
   tap(cameraId: string, gatewayId: string): TapLease;
 }
 
@@ -164,20 +164,27 @@ export class LiveViews {
   ) {}
 
   /** Starts a WebRTC view the policy has allowed. Throws TOO_MANY_VIEWERS, AUDIT_UNAVAILABLE, or the fan-out's error. */
-  open(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis): Promise<LiveView> {
-    return this.start(owner, camera, basis, 'webrtc', () => this.fanout.watch(camera.id, camera.gatewayId));
+  open(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, profile: StreamProfileName = 'main'): Promise<LiveView> {
+    return this.start(owner, camera, basis, 'webrtc', profile, () => this.fanout.watch(camera.id, camera.gatewayId, profile));
   }
 
   /**
    * Starts a view fed by a raw tap of the camera's H.264 (MSE fallback, RTSP re-export), with
    * the same caps, audit and cuts as a WebRTC view: a revocation matching its owner, camera or
-   * grant ends it the same way.
+   * grant ends it the same way. It carries the camera's main stream.
    */
   openTap(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, transport: Exclude<ViewTransport, 'webrtc'>): Promise<LiveView<TapLease>> {
-    return this.start(owner, camera, basis, transport, () => Promise.resolve(this.fanout.tap(camera.id, camera.gatewayId)));
+    return this.start(owner, camera, basis, transport, 'main', () => Promise.resolve(this.fanout.tap(camera.id, camera.gatewayId)));
   }
 
-  private async start<L extends FeedLease>(owner: ViewOwner, camera: ViewedCamera, basis: AccessBasis, transport: ViewTransport, lease: () => Promise<L>): Promise<LiveView<L>> {
+  private async start<L extends FeedLease>(
+    owner: ViewOwner,
+    camera: ViewedCamera,
+    basis: AccessBasis,
+    transport: ViewTransport,
+    profile: StreamProfileName,
+    lease: () => Promise<L>,
+  ): Promise<LiveView<L>> {
     if (this.closed) throw new AppError('STREAM_ENDED', 'the centre is shutting down', 503);
     if (this.views.size + this.pending.size >= this.limits.total) {
       throw new AppError('TOO_MANY_VIEWERS', 'the centre is serving as many live views as it may', 429);
@@ -188,7 +195,7 @@ export class LiveViews {
     const viewId = randomUUID();
     const start: PendingStart = { viewId, owner, camera, basis, transport, cancelled: undefined };
     // Fail closed: no record, no view. Written before any media moves.
-    this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis, transport }));
+    this.audit.append(this.entry('view.start', 'ok', owner, camera, { viewId, basis, transport, profile }));
     this.pending.add(start);
     let held: L;
     try {

@@ -22,7 +22,15 @@ const CameraId = Type.String({ minLength: 1, maxLength: 300 });
 
 export const ViewerRequest = Type.Union([
   Type.Object(
-    { type: Type.Literal('watch'), tile: Tile, cameraId: CameraId, transport: Type.Optional(Type.Union([Type.Literal('webrtc'), Type.Literal('mse')])) },
+    {
+      type: Type.Literal('watch'),
+      tile: Tile,
+      cameraId: CameraId,
+      /** `sub`: the camera's light stream (grid tiles); `main` (default): its full stream (a single large view). */
+      profile: Type.Optional(Type.Union([Type.Literal('main'), Type.Literal('sub')])),
+      /** `mse`: fMP4 over this socket, where WebRTC cannot connect (always the main stream); `webrtc` (default). */
+      transport: Type.Optional(Type.Union([Type.Literal('webrtc'), Type.Literal('mse')])),
+    },
     { additionalProperties: false },
   ),
   Type.Object({ type: Type.Literal('answer'), tile: Tile, sdp: Type.String({ minLength: 1, maxLength: 64 * 1024 }) }, { additionalProperties: false }),
@@ -80,7 +88,7 @@ const EVENT_TYPES: Record<ViewerEvent['type'], true> = { cameras: true, alarms: 
 export const VIEWER_EVENT_TYPES = Object.keys(EVENT_TYPES) as ViewerEvent['type'][];
 
 /** WebSocket close code sent after `signed-out`. */
-export const CLOSE_SIGNED_OUT = 4401;
+export { CLOSE_SIGNED_OUT } from './viewer-close';
 
 const checker = TypeCompiler.Compile(ViewerRequest);
 export const MAX_VIEWER_MESSAGE_BYTES = 128 * 1024;

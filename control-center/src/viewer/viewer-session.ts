@@ -190,7 +190,7 @@ export class ViewerSession {
   private async handle(req: ViewerRequest, principal: Principal): Promise<void> {
     switch (req.type) {
       case 'watch':
-        return this.watch(req.tile, req.cameraId, principal, req.transport ?? 'webrtc');
+        return this.watch(req.tile, req.cameraId, principal, req.profile, req.transport ?? 'webrtc');
       case 'answer': {
         const entry = this.tiles.get(req.tile);
         if (!entry || entry.state !== 'offered') throw new AppError('NO_OFFER', 'no offer pending for this tile', 409);
@@ -214,7 +214,7 @@ export class ViewerSession {
     }
   }
 
-  private async watch(tile: string, cameraId: string, principal: Principal, transport: 'webrtc' | 'mse'): Promise<void> {
+  private async watch(tile: string, cameraId: string, principal: Principal, profile: 'main' | 'sub' | undefined, transport: 'webrtc' | 'mse'): Promise<void> {
     // A running view this tile replaces frees its slot; one still starting holds it until it settles.
     const current = this.tiles.get(tile);
     const freed = current && current.state !== 'starting' ? 1 : 0;
@@ -238,7 +238,7 @@ export class ViewerSession {
     const viewed = { id: camera.id, gatewayId: camera.gatewayId, schoolId: camera.schoolId };
     let view: LiveView | LiveView<TapLease>;
     try {
-      view = transport === 'mse' ? await this.deps.liveViews.openTap(owner, viewed, decision.basis, 'mse') : await this.deps.liveViews.open(owner, viewed, decision.basis);
+      view = transport === 'mse' ? await this.deps.liveViews.openTap(owner, viewed, decision.basis, 'mse') : await this.deps.liveViews.open(owner, viewed, decision.basis, profile);
     } catch (err) {
       if (this.tiles.get(tile) === entry) this.tiles.delete(tile);
       throw err;

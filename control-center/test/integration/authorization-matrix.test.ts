@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/access/principal';
@@ -117,8 +117,7 @@ async function revokeLastGrants(): Promise<void> {
 
 const CASES: Record<string, RouteCase> = {
   'GET /': { request: () => ({ path: '/' }), expect: all(200) },
-  'GET /app.js': { request: () => ({ path: '/app.js' }), expect: all(200) },
-  'GET /style.css': { request: () => ({ path: '/style.css' }), expect: all(200) },
+  'GET /assets/:file': { request: async () => ({ path: /"(\/assets\/[^"]+\.js)"/.exec(await (await fetch(`${fx.url}/`)).text())![1] }), expect: all(200) },
   'GET /docs': { request: () => ({ path: '/docs' }), expect: all(200) },
   'GET /livez': { request: () => ({ path: '/livez' }), expect: all(200) },
   'GET /readyz': { request: () => ({ path: '/readyz' }), expect: all(200) },
@@ -298,6 +297,19 @@ const CASES: Record<string, RouteCase> = {
   'GET /api/audit': { request: () => ({ path: '/api/audit?limit=5' }), expect: only('auditor', 200) },
   'GET /api/audit/export': { request: () => ({ path: '/api/audit/export?format=json' }), expect: only('auditor', 200) },
   'GET /api/audit/verify': { request: () => ({ path: '/api/audit/verify' }), expect: only('auditor', 200) },
+  // Every account has its own dashboard settings and saved views; no one reaches another's.
+  'GET /api/me/prefs': { request: () => ({ path: '/api/me/prefs' }), expect: signedIn(200) },
+  'PUT /api/me/prefs': { request: () => ({ path: '/api/me/prefs', body: { lang: 'cs' } }), expect: signedIn(200) },
+  'GET /api/me/views': { request: () => ({ path: '/api/me/views' }), expect: signedIn(200) },
+  'POST /api/me/views': { request: () => ({ path: '/api/me/views', body: { name: `Stěna ${randomBytes(3).toString('hex')}`, layout: '4', cameras: [null] } }), expect: signedIn(200) },
+  'DELETE /api/me/views/:id': {
+    request: async (c) => {
+      if (c === 'anonymous') return { path: `/api/me/views/${randomUUID()}` };
+      const made = await clients[c].post<{ id: string }>('/api/me/views', { name: `Smazat ${randomBytes(3).toString('hex')}`, layout: '1', cameras: [] });
+      return { path: `/api/me/views/${made.body.id}` };
+    },
+    expect: signedIn(204),
+  },
 };
 
 /** WebSocket routes: upgrade status per caller with the caller's cookie and the page's Origin. */

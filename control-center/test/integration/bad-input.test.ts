@@ -35,6 +35,8 @@ let admin: CentreClient;
 let operator: CentreClient;
 let auditor: CentreClient;
 let userId: string;
+let viewId: string;
+let assetName: string;
 let grantId: string;
 let heartbeat: NodeJS.Timeout | undefined;
 const GRANT = { forceId: 'mp-sokolov', cameraIds: ['gw-own:cam'], reason: 'Vandalismus u vchodu', caseRef: 'MP-SO-2026/1', legalBasis: '§ 8 zák. 553/1991 Sb.', minutes: 60 };
@@ -49,6 +51,8 @@ const VALID: Record<string, () => Record<string, unknown>> = {
   'PATCH /api/users/:id': () => ({ role: 'operator' }),
   'POST /api/gateways': () => ({ id: `gw-${randomBytes(3).toString('hex')}`, schoolId: 'zs-sokolov', name: 'Brána' }),
   'POST /api/gateways/enroll': () => ({ token: randomBytes(32).toString('base64url') }),
+  'PUT /api/me/prefs': () => ({ lang: 'en' }),
+  'POST /api/me/views': () => ({ name: `Stěna ${randomBytes(3).toString('hex')}`, layout: '4', cameras: ['gw-own:cam', null] }),
   'POST /api/grants': () => ({ ...GRANT }),
   'POST /api/grants/:id/extend': () => ({ minutes: 1, reason: 'pátrání pokračuje' }),
   'POST /api/schools/:id/emergency': () => ({ reason: 'Cizí osoba v budově' }),
@@ -73,6 +77,8 @@ const PARAM: Record<string, () => string> = {
   'DELETE /api/users/:id/totp': () => userId,
   'GET /api/cameras/:id': () => 'gw-own:cam',
   'POST /api/gateways/:id/revoke': () => 'gw-own',
+  'DELETE /api/me/views/:id': () => viewId,
+  'GET /assets/:file': () => assetName,
   'POST /api/grants/:id/approve': () => grantId,
   'POST /api/grants/:id/revoke': () => grantId,
   'POST /api/grants/:id/extend': () => grantId,
@@ -160,6 +166,8 @@ beforeEach(async () => {
   heartbeat = setInterval(() => gw.send({ type: 'ping', t: Date.now() }), 2000);
   grantId = (await operator.post<{ id: string }>('/api/grants', GRANT)).body.id;
   userId = (await admin.post<{ id: string }>('/api/users', { username: 'target-user', password: 'a-long-password-1', role: 'operator', orgId: 'kvk' })).body.id;
+  viewId = (await operator.post<{ id: string }>('/api/me/views', { name: 'Ranní směna', layout: '4', cameras: [] })).body.id;
+  assetName = /\/assets\/([^"]+\.js)"/.exec(await (await fetch(`${fx.url}/`)).text())![1];
 }, 60_000);
 
 afterEach(async () => {

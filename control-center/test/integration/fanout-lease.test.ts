@@ -49,6 +49,19 @@ describe('fan-out leases and linger (real werift peers, a recording link)', () =
     expect(f.stats()).toEqual({ feeds: 0, viewers: 0 });
   });
 
+  it('opens one upstream per camera and profile: grid tiles share the sub stream, a single view gets the main one', async () => {
+    const link = new RecordingLink();
+    const f = make(link);
+    const grid1 = await f.watch('gw-1:cam', 'gw-1', 'sub');
+    const grid2 = await f.watch('gw-1:cam', 'gw-1', 'sub');
+    const single = await f.watch('gw-1:cam', 'gw-1');
+    const starts = link.of('stream.start') as Extract<LinkMessage, { type: 'stream.start' }>[];
+    expect(starts.map((m) => m.profile ?? 'main').sort()).toEqual(['main', 'sub']);
+    expect(new Set(starts.map((m) => m.streamId)).size).toBe(2);
+    expect(f.stats()).toEqual({ feeds: 2, viewers: 3 });
+    for (const l of [grid1, grid2, single]) l.release();
+  });
+
   it('keeps the upstream when a viewer comes back within the linger', async () => {
     const link = new RecordingLink();
     const f = make(link, { linger: 600 });

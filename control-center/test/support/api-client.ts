@@ -51,7 +51,16 @@ export class CentreClient {
     const headers: Record<string, string> = { cookie: this.cookie, ...extraHeaders };
     if (method !== 'GET') headers['x-csrf-token'] = this.csrfToken;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const send = (): Promise<Response> => fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let res: Response;
+    try {
+      res = await send();
+    } catch (err) {
+      // A kept-alive connection the server closed (a centre restarted in the test) fails the next
+      // request before it is answered; a GET is sent again once on a fresh one, as browsers do.
+      if (method !== 'GET' || (err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+      res = await send();
+    }
     const text = await res.text();
     let parsed: unknown = text;
     try {

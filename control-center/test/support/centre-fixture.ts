@@ -180,7 +180,7 @@ export class CentreFixture {
     const db = new Database(this.dbFile, { readonly: true });
     try {
       const h = createHash('sha256');
-      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'camera_registrations', 'alarms', 'gateway_events', 'grants']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
+      for (const table of ['orgs', 'users', 'gateways', 'cameras', 'camera_registrations', 'alarms', 'gateway_events', 'user_prefs', 'saved_views', 'grants']) h.update(JSON.stringify(db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()));
       return h.digest('hex');
     } finally {
       db.close();

@@ -8,6 +8,8 @@ import { openDatabase, type Db } from '../../src/storage/database';
 import { CameraStore } from '../../src/storage/camera-store';
 import { GatewayStore } from '../../src/storage/gateway-store';
 import { verifySecret } from '../../src/auth/secret-hash';
+import { GrantStore } from '../../src/grants/grant-store';
+import { OrgStore } from '../../src/storage/org-store';
 
 /**
  * Upgrades keep data: a centre database written by an earlier release (kept as files under
@@ -174,6 +176,23 @@ describe('opening a centre database written by an earlier release', () => {
         { id: 'gw-sokolov:sokolov-jidelna', schoolId: 'zs-sokolov', name: 'Jídelna', state: 'idle', width: null },
         { id: 'gw-sokolov:sokolov-vchod', schoolId: 'zs-sokolov', name: 'Vchod', state: 'streaming', width: 1280 },
       ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('v4 (grants): the grants keep their state, cameras and case references, and the dashboard\'s tables (v5) start empty beside them', () => {
+    const file = join(dir, 'centre.sqlite');
+    copyFileSync(join(FIXTURES, 'centre-v4.sqlite'), file);
+    const db = openDatabase(file);
+    try {
+      const grants = new GrantStore(db);
+      expect(grants.get('00000000-0000-4000-8000-000000000001')).toMatchObject({ state: 'revoked', forceId: 'mp-sokolov', cameraIds: ['gw-zs-sokolov:vchod'], caseRef: 'MP-SO-2026/1', endedBy: 'operator' });
+      expect(grants.get('00000000-0000-4000-8000-000000000002')).toMatchObject({ state: 'expired', emergency: true, wholeSchoolId: 'zs-sokolov', caseRef: 'EMERGENCY-zs-sokolov' });
+      // v5: towns have no map position until an admin gives one; nobody has preferences or saved views yet.
+      expect(new OrgStore(db).get('sokolov')).toEqual({ id: 'sokolov', kind: 'town', name: 'Sokolov', parentId: 'kvk', lat: null, lon: null });
+      expect(db.prepare('SELECT COUNT(*) FROM user_prefs').pluck().get()).toBe(0);
+      expect(db.prepare('SELECT COUNT(*) FROM saved_views').pluck().get()).toBe(0);
     } finally {
       db.close();
     }

@@ -8,6 +8,7 @@ import { SCHEMA_VERSION, openDatabase } from '../../src/storage/database';
 import { CameraStore } from '../../src/storage/camera-store';
 import { GatewayStore } from '../../src/storage/gateway-store';
 import { OrgStore } from '../../src/storage/org-store';
+import { GrantStore } from '../../src/grants/grant-store';
 
 /** The first release's schema, exactly as it shipped (user_version 1). */
 const V1 = `CREATE TABLE gateways (id TEXT PRIMARY KEY, school_id TEXT NOT NULL, name TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen_at INTEGER);
@@ -32,11 +33,15 @@ describe('database migrations', () => {
 
     const db = openDatabase(file);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(new OrgStore(db).get('zs-sokolov')).toEqual({ id: 'zs-sokolov', kind: 'school', name: 'zs-sokolov', parentId: null });
+    expect(new OrgStore(db).get('zs-sokolov')).toEqual({ id: 'zs-sokolov', kind: 'school', name: 'zs-sokolov', parentId: null, lat: null, lon: null });
     const gateways = new GatewayStore(db);
     expect(gateways.get('gw-sokolov')).toMatchObject({ schoolId: 'zs-sokolov', enrolledAt: 1000, revokedAt: null, lastSeenAt: 2000 });
     expect(await verifySecret('the-old-bootstrap-secret', gateways.secretHashFor('gw-sokolov')!)).toBe(true);
     expect(new CameraStore(db).get('gw-sokolov:cam-1')).toMatchObject({ localId: 'cam-1', gatewayId: 'gw-sokolov', schoolId: 'zs-sokolov', name: 'Vchod', width: 640 });
+    // v4 (grants) and v5 (the dashboard) came after: their tables are there, empty, and usable.
+    expect(new GrantStore(db).inState('active')).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) FROM user_prefs').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT COUNT(*) FROM saved_views').pluck().get()).toBe(0);
     expect(db.pragma('foreign_key_check')).toEqual([]);
     db.close();
     // Opening again migrates nothing twice.

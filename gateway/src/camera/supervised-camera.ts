@@ -40,6 +40,8 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
   readonly camera: Camera;
   private readonly watcher: CameraEventWatcher | undefined;
   private readonly presence: Presence;
+  /** The camera's other ONVIF profile (main ↔ sub), opened when a viewer asks for it. */
+  private other: Camera | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private offlineReason: string | undefined;
   private closed = false;
@@ -92,7 +94,7 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
 
   /** The stream state, shown as `offline` while the camera does not answer and is not streaming. */
   inventory(): CameraInventory {
-    const inv = this.camera.inventory();
+    const inv = this.measured().inventory();
     if (this.presence.online === false && inv.state !== 'streaming' && inv.state !== 'starting') {
       return { ...inv, state: 'offline', reason: linkReason(this.offlineReason ?? inv.reason ?? 'the camera does not answer') };
     }
@@ -101,25 +103,48 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
 
   health(now = Date.now()): CameraHealth {
     const inv = this.inventory();
-    const { fps, bitrateKbps } = this.camera.running ? this.camera.stats.rates(now) : { fps: 0, bitrateKbps: 0 };
+    const cam = this.measured();
+    const { fps, bitrateKbps } = cam.running ? cam.stats.rates(now) : { fps: 0, bitrateKbps: 0 };
     const h: CameraHealth = {
       cameraId: inv.id,
       state: inv.state,
       fps,
       bitrateKbps,
-      reconnects: this.camera.reconnects,
+      reconnects: cam.reconnects,
       events: this.watcher ? (this.watcher.status === 'failing' ? 'failing' : 'ok') : 'none',
     };
     if (inv.reason) h.reason = inv.reason;
     if (this.presence.online !== undefined) h.online = this.presence.online;
-    if (this.camera.stats.lastFrameAt !== undefined) h.lastFrameAt = this.camera.stats.lastFrameAt;
-    if (this.camera.stats.keyframeIntervalMs !== undefined) h.keyframeIntervalMs = Math.min(this.camera.stats.keyframeIntervalMs, 3_600_000);
+    if (cam.stats.lastFrameAt !== undefined) h.lastFrameAt = cam.stats.lastFrameAt;
+    if (cam.stats.keyframeIntervalMs !== undefined) h.keyframeIntervalMs = Math.min(cam.stats.keyframeIntervalMs, 3_600_000);
     if (inv.width !== undefined && inv.height !== undefined) {
       h.width = inv.width;
       h.height = inv.height;
     }
-    if (this.camera.transport) h.transport = this.camera.transport;
+    if (cam.transport) h.transport = cam.transport;
     return h;
+  }
+
+  /** The stream whose state and figures stand for the camera: the configured one, unless only the other profile is being pulled. */
+  private measured(): Camera {
+    return !this.camera.running && this.other?.running ? this.other : this.camera;
+  }
+
+  /**
+   * The stream of a profile: `main` (the largest) or `sub` (the smallest) of an ONVIF camera — the
+   * dashboard's grid asks for the sub stream, a single large view for the main one. The configured
+   * profile is {@link camera} (its health is the camera's); the other is pulled on its own, on
+   * demand, with the same linger. A plain RTSP camera has one stream, whatever is asked.
+   */
+  streamFor(profile: 'main' | 'sub' | undefined): Camera {
+    const configured = this.config.onvif?.profile ?? 'main';
+    if (!profile || profile === configured || !this.config.onvif || this.closed) return this.camera;
+    if (!this.other) {
+      this.other = new Camera({ ...this.config, onvif: { ...this.config.onvif, profile } }, this.deps.sourceFactory, { ...this.deps.camera, probe: undefined }, this.log.child({ profile }));
+      // Its state shows while it is the one pulled (the grid's sub stream with no single view open).
+      this.other.on('state', () => this.emit('changed'));
+    }
+    return this.other;
   }
 
   /** Idempotent: stream, event pull, probes; nothing is emitted once it starts. */
@@ -128,7 +153,7 @@ export class SupervisedCamera extends EventEmitter<SupervisedCameraEvents> {
     this.closed = true;
     clearTimeout(this.probeTimer);
     this.presence.close();
-    await Promise.all([this.camera.close(), this.watcher?.close()]);
+    await Promise.all([this.camera.close(), this.other?.close(), this.watcher?.close()]);
     this.removeAllListeners();
   }
 

@@ -265,7 +265,11 @@ export const RequestFailedMessage = msg('request.failed', { requestId: EventId, 
 
 // centre → gateway
 export const WelcomeMessage = msg('welcome', { gatewayId: Id, heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }) });
-export const StreamStartMessage = msg('stream.start', { streamId: Id, cameraId: Id });
+/**
+ * Start relaying a camera. `profile`: the camera's largest (`main`, default) or smallest (`sub`)
+ * ONVIF profile; a camera with one stream sends that one whatever is asked.
+ */
+export const StreamStartMessage = msg('stream.start', { streamId: Id, cameraId: Id, profile: Type.Optional(Type.Union([Type.Literal('main'), Type.Literal('sub')])) });
 export const StreamAnswerMessage = msg('stream.answer', { streamId: Id, sdp: Sdp });
 export const StreamStopMessage = msg('stream.stop', { streamId: Id, reason: Reason });
 /** The centre has stored these events (idempotently, by id): the gateway may forget them. */

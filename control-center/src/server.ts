@@ -25,7 +25,6 @@ import { continuingBasis } from './grants/grant-continuation';
 import { GrantService, type GrantSettings } from './grants/grant-service';
 import { grantRoutes } from './grants/grant-routes';
 import { GrantStore } from './grants/grant-store';
-import { grantView } from './grants/grant-view';
 import type { RtspGrantAccess } from './grants/rtsp-credentials';
 import { healthRoutes } from './health/health-routes';
 import { docsRoutes } from './http/docs-routes';
@@ -274,7 +273,7 @@ export class ControlCenter {
     alarms.on('change', (alarm, change) => hub.alarmChanged(alarm, change));
     // Grant changes reach the dashboards that may see them at once; camera lists follow.
     grants.on('change', (g, change) => {
-      hub.push({ type: 'grant', change, grant: grantView(g, grants.camerasOf(g)) }, (p) => grants.canSee(p, g));
+      hub.push({ type: 'grant', change, grant: grants.view(g) }, (p) => grants.canSee(p, g));
       hub.camerasChanged();
     });
     grants.start();

@@ -59,6 +59,10 @@ describe('police grants end live views in the browser (Chromium, demo stack)', (
     expect(await page.textContent(`${tileOf(camera())} .case`)).toBe(`č. j. ${caseRef}`);
     const card = `#police-grants li[data-grant="${grantId}"]`;
     expect(await page.textContent(card)).toContain('1 kamera');
+    // The officer reads the school's name (from the grant: police cannot list schools), not its id.
+    const where = await page.textContent(`${card} .grant-where`);
+    expect(where).toContain('ZŠ Karlovy Vary');
+    expect(where).not.toContain(SCHOOL);
     const left = (): Promise<string> => page.textContent(`${card} .countdown`).then((x) => x ?? '');
     const first = await left();
     expect(first).toMatch(/^zbývá \d+:\d\d/);

@@ -7,7 +7,7 @@ import { AppError } from '../errors';
 import { CameraId, Name, OrgId } from '../http/schemas';
 import type { GrantActor, GrantService } from './grant-service';
 import type { GrantRecord } from './grant-store';
-import { GrantView, grantView } from './grant-view';
+import { GrantView } from './grant-view';
 
 /** Free text of a grant (reason, case reference, legal basis): no control characters or bidi overrides. */
 const Text = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, pattern: Name.pattern, description });
@@ -53,7 +53,7 @@ export const grantRoutes: FastifyPluginCallbackTypebox<GrantRoutesDeps> = (app, 
   const { grants } = deps;
   const session = { access: { kind: 'session' } } as const;
   const actor = (req: FastifyRequest): GrantActor => ({ principal: principalOf(req), address: req.ip });
-  const view = (g: GrantRecord): GrantView => grantView(g, grants.camerasOf(g));
+  const view = (g: GrantRecord): GrantView => grants.view(g);
   /** Runs a grant action; a refusal (403/404) is audited like every other refusal. */
   const act = <T>(req: FastifyRequest, fn: () => T): T => {
     try {

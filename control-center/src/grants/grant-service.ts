@@ -10,6 +10,7 @@ import type { CameraRecord } from '../storage/camera-store';
 import type { OrgRecord } from '../storage/org-store';
 import type { GrantRecord, GrantState, GrantStore } from './grant-store';
 import { type RtspGrantAccess, issueRtspCredentials, rtspGrantUrl } from './rtsp-credentials';
+import { type GrantView, grantView } from './grant-view';
 
 const MINUTE = 60_000;
 /** Longest delay one Node.js timer can hold (about 24.8 days); longer expiries re-arm. */
@@ -143,6 +144,11 @@ export class GrantService extends EventEmitter<GrantEvents> implements AccessExt
   }
 
   /** The cameras a grant covers now (a whole-school grant: the school's cameras today). */
+  /** A grant as the API and the dashboards show it. */
+  view(g: GrantRecord): GrantView {
+    return grantView(g, this.camerasOf(g), (id) => this.deps.orgs.get(id)?.name);
+  }
+
   camerasOf(g: GrantRecord): string[] {
     if (!g.wholeSchoolId) return [...g.cameraIds];
     return this.deps.cameras

@@ -13,6 +13,12 @@ export const GrantView = Type.Object({
   /** The cameras covered now (for a whole school: its cameras today). */
   cameraIds: Type.Array(Type.String()),
   schoolIds: Type.Array(Type.String()),
+  /**
+   * Display names of the force and the schools the grant names, by organisation id: a police
+   * officer reads the school's name, and school IT the force's, without the right to list
+   * those organisations.
+   */
+  names: Type.Record(Type.String(), Type.String()),
   emergency: Type.Boolean(),
   reason: Type.String(),
   caseRef: Type.String(),
@@ -35,8 +41,13 @@ export const GrantView = Type.Object({
 });
 export type GrantView = Static<typeof GrantView>;
 
-/** The public shape of a grant; `cameraIds` are the cameras it covers now. */
-export function grantView(g: GrantRecord, cameraIds: readonly string[]): GrantView {
+/** The public shape of a grant; `cameraIds` are the cameras it covers now, `nameOf` an organisation's display name. */
+export function grantView(g: GrantRecord, cameraIds: readonly string[], nameOf: (orgId: string) => string | undefined): GrantView {
+  const names: Record<string, string> = {};
+  for (const id of [g.forceId, ...g.schoolIds]) {
+    const name = nameOf(id);
+    if (name !== undefined) names[id] = name;
+  }
   return {
     id: g.id,
     state: g.state,
@@ -44,6 +55,7 @@ export function grantView(g: GrantRecord, cameraIds: readonly string[]): GrantVi
     wholeSchoolId: g.wholeSchoolId,
     cameraIds: [...cameraIds],
     schoolIds: g.schoolIds,
+    names,
     emergency: g.emergency,
     reason: g.reason,
     caseRef: g.caseRef,

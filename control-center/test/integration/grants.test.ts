@@ -112,6 +112,10 @@ describe('police grants (centre API and viewer socket)', () => {
     expect(await camerasOf(policeB)).toEqual([]);
     expect((await policeB.get(`/api/cameras/${encodeURIComponent(OWN)}`)).status).toBe(404);
     expect((await policeB.get<{ grants: unknown[] }>('/api/grants')).body.grants.some((x) => (x as { id: string }).id === g.id)).toBe(false);
+    // The officer cannot list the school or the force, yet reads their names on the grant.
+    const seen = (await policeA.get<{ grants: { id: string; names: Record<string, string> }[] }>('/api/grants')).body.grants.find((x) => x.id === g.id)!;
+    expect(Object.keys(seen.names).sort()).toEqual(['mp-sokolov', 'zs-sokolov']);
+    expect(seen.names['zs-sokolov']).toMatch(/Sokolov/);
     const vb = await viewer(policeB);
     expect(await watch(vb, 'b1', OWN)).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
     const va = await viewer(policeA);

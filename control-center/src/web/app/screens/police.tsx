@@ -49,7 +49,7 @@ export function PoliceScreen() {
                   {g.expiresAt === null ? '' : `${t('grant.left', { time: fmtLeft(g.expiresAt - now.value) })} (${t('grant.until', { time: fmtTime(g.expiresAt) })})`}
                 </span>
               </div>
-              <p class="muted">
+              <p class="muted grant-where">
                 {g.wholeSchoolId ? t('grant.wholeSchool', { school: orgName(g.wholeSchoolId) }) : g.schoolIds.map(orgName).join(', ')} · {tp('live.cameras', g.cameraIds.length)}
               </p>
               <ul class="grant-cameras">

@@ -5,7 +5,7 @@ import type { OrgView } from '../../../orgs/org-routes';
 import { api } from '../api';
 import { ended, onSessionChange, resumeSession } from '../session';
 import { applyAlarm, clearAlarms, setOpenAlarms } from './alarms';
-import { applyGrant, clearGrants, loadGrants } from './grants';
+import { applyGrant, clearGrants, grants, loadGrants } from './grants';
 import { ViewerSocket } from './viewer-socket';
 
 /**
@@ -21,11 +21,13 @@ export const orgs = signal<OrgView[]>([]);
 export const socket = signal<ViewerSocket | null>(null);
 
 export const orgById = computed(() => new Map(orgs.value.map((o) => [o.id, o])));
+/** Names of organisations this account cannot list but its grants name (a police officer's schools, school IT's force). */
+const grantOrgNames = computed(() => new Map(grants.value.flatMap((g) => Object.entries(g.names))));
 export const liveCameras = computed(() => cameras.value.filter((c) => c.live));
 
 export function orgName(id: string | null | undefined): string {
   if (!id) return '';
-  return orgById.value.get(id)?.name ?? id;
+  return orgById.value.get(id)?.name ?? grantOrgNames.value.get(id) ?? id;
 }
 
 export async function reloadOrgs(): Promise<void> {

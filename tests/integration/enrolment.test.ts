@@ -70,7 +70,9 @@ describe('gateway enrolment and revocation', () => {
   it('a revoked gateway is cut at once, with its viewers, and cannot reconnect', async () => {
     const created = await admin.post<{ enrolment: { token: string } }>('/api/gateways', { id: 'gw-revoke', schoolId: 'zs-sokolov', name: 'To revoke' });
     const configFile = join(dir, 'revoke.yaml');
-    expect((await gatewayCli(['enroll', fx.url, created.body.enrolment.token, '--config', configFile])).code).toBe(0);
+    const enrolment = await gatewayCli(['enroll', fx.url, created.body.enrolment.token, '--config', configFile]);
+    expect(enrolment.stderr).toBe(''); // says why, should the enrolment fail
+    expect(enrolment.code).toBe(0);
     const { secretFile: _secretFile, ...enrolled } = loadGatewayConfig(configFile);
     const cam = fleet.info().cameras[0];
     const gateway = await Gateway.create(

@@ -8,7 +8,7 @@ import { isNetnsChild, runNetnsChild, startNetnsFleet } from './netns/netns-flee
 const USAGE = `usage:
   npm run sim -- [--cameras N [--schools S] | --fleet config/fleet.example.yaml]
                  [--width W --height H --fps F --gop S --bitrate KBPS] [--host 127.0.0.1]
-                 [--discovery-interface <address>|none | --netns] [--json] [--log-level info]
+                 [--discovery-interface <address>|none [--discovery-per-school] | --netns] [--json] [--log-level info]
   npm run sim -- ctl <control-url> state | fault <name> [key=value …] | event <motion|tamper> [key=value …] | clear`;
 
 /**
@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<void> {
         bitrate: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'discovery-interface': { type: 'string' },
+        'discovery-per-school': { type: 'boolean', default: false },
         netns: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
@@ -90,11 +91,12 @@ async function main(argv: string[]): Promise<void> {
   }
   let fleet: Fleet;
   try {
-    fleet = await Fleet.create({ spec, host: values.host, logger, discoveryInterface: values['discovery-interface'] });
+    if (values['discovery-per-school'] && values['discovery-interface'] !== 'none') fail('--discovery-per-school needs --discovery-interface none');
+    fleet = await Fleet.create({ spec, host: values.host, logger, discoveryInterface: values['discovery-interface'], discoveryPerSchool: values['discovery-per-school'] });
   } catch (err) {
     fail((err as Error).message);
   }
-  const info = fleet.info();
+  const info = values['discovery-per-school'] ? { ...fleet.info(), discoveryPorts: fleet.schoolDiscoveryPorts } : fleet.info();
   if (values.json) process.stdout.write(`${JSON.stringify(info)}\n`);
   else for (const c of info.cameras) console.log(`${c.id}\t${c.name}\t${c.school}\t${c.onvif}\t${c.rtsp}\t${c.control}`);
   logger.info({ cameras: info.cameras.length, control: fleet.controlUrl }, 'fleet ready');

@@ -19,6 +19,12 @@ export interface FleetOptions {
    * only, on `host` — what tests and the single-host demo use.
    */
   discoveryInterface?: string;
+  /**
+   * With `discoveryInterface: 'none'`: also one directed-probe responder per school, answering
+   * for that school's cameras only (a single-host demo, where every school's gateway probes
+   * "its LAN" and must not see the other schools' cameras). See {@link Fleet.schoolDiscoveryPorts}.
+   */
+  discoveryPerSchool?: boolean;
   /** Base URL of a control API that fronts this fleet (namespace mode); default: the fleet runs its own. */
   controlBase?: string;
   logger: Logger;
@@ -34,7 +40,13 @@ export class Fleet {
     private readonly control: ControlApi | undefined,
     readonly responders: WsDiscoveryResponder[],
     readonly controlUrl: string,
+    private readonly schoolResponders: ReadonlyMap<string, WsDiscoveryResponder> = new Map(),
   ) {}
+
+  /** UDP port of each school's directed-probe responder ({@link FleetOptions.discoveryPerSchool}), by school id. */
+  get schoolDiscoveryPorts(): Record<string, number> {
+    return Object.fromEntries([...this.schoolResponders].map(([school, r]) => [school, r.port]));
+  }
 
   static async create(opts: FleetOptions): Promise<Fleet> {
     const host = opts.host ?? '127.0.0.1';
@@ -44,6 +56,7 @@ export class Fleet {
     const controlBase = opts.controlBase ?? control!.url;
     const cameras: SimCamera[] = [];
     const responders: WsDiscoveryResponder[] = [];
+    const schoolResponders = new Map<string, WsDiscoveryResponder>();
     const fail = async (err: unknown): Promise<never> => {
       await Promise.all(responders.map((r) => r.close({ bye: false })));
       await Promise.all(cameras.map((c) => c.close()));
@@ -72,6 +85,14 @@ export class Fleet {
             logger: dlog,
           }),
         );
+        if (none && opts.discoveryPerSchool) {
+          for (const school of new Set(cameras.map((c) => c.opts.school))) {
+            const own = cameras.filter((c) => c.opts.school === school);
+            const responder = await WsDiscoveryResponder.create({ interfaceAddress: host, port: 0, multicast: false, devices: () => discoverable(own), logger: dlog });
+            responders.push(responder);
+            schoolResponders.set(school, responder);
+          }
+        }
       }
     } catch (err) {
       return fail(err);
@@ -84,7 +105,7 @@ export class Fleet {
         hello: (id) => void responder.hello([stableDeviceUuid(id)]).catch(() => undefined),
       });
     }
-    const fleet = new Fleet(cameras, control, responders, controlBase);
+    const fleet = new Fleet(cameras, control, responders, controlBase, schoolResponders);
     fleet.timers.push(...scheduleActions(opts.spec.schedule, byId, opts.logger));
     return fleet;
   }

@@ -38,6 +38,11 @@ export const GatewayConfig = Type.Object(
     lingerMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 10_000 }),
     /** Keep WebRTC media on 127.0.0.1 (single-host demo). Default false. */
     loopbackOnly: Type.Boolean({ default: false }),
+    /**
+     * UDP port directed discovery probes go to. Default 3702 (WS-Discovery's); a lab or the
+     * single-host demo, whose simulated cameras answer on a port of their own, sets it.
+     */
+    discoveryPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
     logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
     /**
      * Cameras seeded into the registry at every start (they win over an entry of the same id made

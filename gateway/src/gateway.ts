@@ -108,7 +108,7 @@ export class Gateway {
             interfaceAddress: req.interface,
             multicast: req.multicast,
             targets: req.range === undefined ? [] : parseAddressRange(req.range),
-            port: opts.discoveryPort,
+            port: opts.discoveryPort ?? config.discoveryPort,
             timeoutMs: req.timeoutMs,
             username: req.username,
             password: req.password,

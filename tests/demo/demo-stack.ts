@@ -101,7 +101,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     mkdirSync(opts.dataDir, { recursive: true });
     const schools = opts.schools ?? 4;
-    const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', '--cameras', String(opts.cameras ?? 8), '--schools', String(schools)];
+    const simArgs = ['device-sim/src/cli.ts', '--json', '--discovery-interface', 'none', ...(opts.root ? [] : ['--discovery-per-school']), '--cameras', String(opts.cameras ?? 8), '--schools', String(schools)];
     if (opts.fps) simArgs.push('--fps', String(opts.fps));
     if (opts.gopSeconds) simArgs.push('--gop', String(opts.gopSeconds));
     if (opts.bitrateKbps) simArgs.push('--bitrate', String(opts.bitrateKbps));
@@ -144,7 +144,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     );
     const centre = run(['control-center/src/cli.ts', '--json', '--config', centreConfig], 'pipe', opts.centreNodeArgs);
     const [simInfo, centreInfo] = (await Promise.all([firstJsonLine(sim, 'simulator'), firstJsonLine(centre, 'control centre')])) as [
-      { cameras: SimCameraInfo[] },
+      { cameras: SimCameraInfo[]; discoveryPorts?: Record<string, number> },
       { url: string },
     ];
     const admin = await CentreClient.signIn(centreInfo.url, 'admin', accounts[0].password);
@@ -169,6 +169,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       cfg.loopbackOnly = true;
       cfg.logLevel = process.env.SCHOOLCAM_LOG_LEVEL ?? 'info';
       cfg.lingerMs = opts.lingerMs ?? 10_000;
+      // Each school's gateway probes "its LAN": the simulator's responder for that school's cameras.
+      const discoveryPort = simInfo.discoveryPorts?.[schoolId];
+      if (discoveryPort !== undefined) cfg.discoveryPort = discoveryPort;
       cfg.dataDir = opts.dataDir;
       cfg.cameras = cams.map((c) => ({ id: c.id, name: c.name, onvif: { xaddr: c.onvif, username: c.username, password: c.password } }));
       writeFileSync(file, stringifyYaml(cfg), { mode: 0o600 });

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   });
   console.log(`Cameras: ${stack.cameras.map((c) => `${c.name} (${c.school})`).join(', ')}`);
   for (const c of stack.spareCameras) {
-    console.log(`Not registered yet (sign in as school IT → Přidat kameru, type the address): ${c.name} (${c.school}) ${c.onvif} user=${c.username} password=${c.password}`);
+    console.log(`Not registered yet (sign in as school IT → Přidat kameru → find with the address range 127.0.0.1, or type the address): ${c.name} (${c.school}) ${c.onvif} user=${c.username} password=${c.password}`);
   }
   console.log(`Dashboard: ${stack.pageUrl}`);
   console.log(`Simulator: ${stack.simulatorUrl}`);

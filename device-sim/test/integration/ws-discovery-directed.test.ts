@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { XMLParser } from 'fast-xml-parser';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WsDiscoveryResponder, type DiscoverableDevice } from '../../src/discovery/ws-discovery';
+import { Fleet } from '../../src/fleet';
+import { generatedFleet } from '../../src/fleet-config';
 import { buildProbe, WSD_ACTION } from '@schoolcam/protocol/discovery/ws-discovery-message';
 
 const cameras: DiscoverableDevice[] = [
@@ -161,5 +164,24 @@ describe('WsDiscoveryResponder (directed probes on loopback)', () => {
   it('refuses to start on a non-IPv4 interface address or a port already taken', async () => {
     await expect(WsDiscoveryResponder.create({ interfaceAddress: 'eth0', multicast: false, devices: () => [] })).rejects.toThrow(/IPv4/);
     await expect(WsDiscoveryResponder.create({ interfaceAddress: '127.0.0.1', port: responder.port, multicast: false, devices: () => [] })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('a single-host fleet with one responder per school (the demo)', () => {
+  it('answers each school\'s directed probe with that school\'s cameras only, and the fleet-wide one with all', async () => {
+    const fleet = await Fleet.create({ spec: generatedFleet(4, 2), discoveryInterface: 'none', discoveryPerSchool: true, logger: pino({ level: 'silent' }) });
+    try {
+      const cams = fleet.info().cameras;
+      const schools = [...new Set(cams.map((c) => c.school))].sort();
+      expect(schools).toHaveLength(2);
+      expect(Object.keys(fleet.schoolDiscoveryPorts).sort()).toEqual(schools);
+      for (const school of schools) {
+        const replies = await ask(fleet.schoolDiscoveryPorts[school], buildProbe({ messageId: `urn:uuid:${randomUUID()}` }));
+        expect(replies.map((r) => r.xaddrs).sort()).toEqual(cams.filter((c) => c.school === school).map((c) => c.onvif).sort());
+      }
+      expect(await ask(fleet.discovery.port, buildProbe({ messageId: `urn:uuid:${randomUUID()}` }))).toHaveLength(4);
+    } finally {
+      await fleet.close();
+    }
   });
 });

@@ -280,6 +280,12 @@ describe('WS-Discovery inside a network-namespace LAN, seen by the onvif npm cli
       CapAmb: '0000000000000000',
       NoNewPrivs: '1',
     });
+    // The programs run from this checkout as nobody: it must be readable by other users.
+    const readable = await lan!.exec('unprivileged', UNPRIVILEGED[0], [...UNPRIVILEGED.slice(1), 'test', '-r', `${ROOT}node_modules/tsx/package.json`]).then(
+      () => true,
+      () => false,
+    );
+    expect(readable, `${ROOT} is not readable by other users (a directory above it lacks o+rx): the unprivileged programs cannot load`).toBe(true);
     // Joins 239.255.255.250 on port 3702 (IP_ADD_MEMBERSHIP), as the gateway listening for Hello does.
     const listening = runNode(lan!, 'client', LISTENER, { IFACE_ADDR: lan!.host('client').addresses[0] }, true);
     let school: NsProgram | undefined;

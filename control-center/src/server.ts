@@ -297,7 +297,7 @@ export class ControlCenter {
     await app.register(userRoutes, { users, admin: new UserAdmin(users, orgs, sessions, revocations, audit) });
     await app.register(cameraRoutes, { cameras: catalogue, policy, audit, metrics });
     await app.register(alarmRoutes, { alarms, store: alarmStore, cameras, policy, audit, metrics });
-    const registration = new CameraRegistration({ requests, gateways, link, cameras, registrations, audit });
+    const registration = new CameraRegistration({ requests, gateways, link, cameras, registrations, audit, changed: () => hub.camerasChanged() });
     await app.register(registrationRoutes, { registration, catalogue, orgs, gateways, link, policy, audit, metrics });
     await app.register(watchingRoutes, { liveViews, cameras: catalogue, orgs, policy, audit, metrics });
     await app.register(grantRoutes, { grants, audit, metrics });

@@ -28,6 +28,8 @@ export interface CameraRegistrationDeps {
   cameras: Pick<CameraStore, 'get' | 'upsert' | 'remove'>;
   registrations: Pick<RegistrationStore, 'get' | 'put' | 'remove'>;
   audit: { append(input: AuditInput): unknown; record(input: AuditInput): boolean; writable(): boolean };
+  /** What the centre records of a camera changed (the dashboards' camera lists follow at once). */
+  changed?: () => void;
   now?: () => number;
 }
 
@@ -100,6 +102,7 @@ export class CameraRegistration {
       this.deps.cameras.upsert(gateway.id, reply.camera);
       const now = this.now();
       this.deps.registrations.put({ cameraId, gatewayId: gateway.id, localId, schoolId, ...facts, source, registeredBy: by.username, registeredAt: now, updatedBy: by.username, updatedAt: now });
+      this.deps.changed?.();
       return { cameraId, replaced };
     }, () => ({}));
   }
@@ -135,6 +138,7 @@ export class CameraRegistration {
     };
     this.deps.audit.append({ kind: 'camera.update', outcome: 'ok', actor: by, address, cameraId: camera.id, schoolId: camera.schoolId, target: camera.id, detail: { changed: patch, created: current === undefined } });
     this.deps.registrations.put(next);
+    this.deps.changed?.();
     return next;
   }
 
@@ -149,6 +153,7 @@ export class CameraRegistration {
       }
       this.deps.registrations.remove(camera.id);
       this.deps.cameras.remove(camera.gatewayId, camera.localId);
+      this.deps.changed?.();
     }, () => ({}));
   }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LinkMessage, type LinkMessageOf, parseLinkMessage } from '@schoolcam/protocol/link/link-messages';
 import type { CameraView } from '../../src/cameras/camera-view';
 import type { CentreClient } from '../support/api-client';
-import { ACCOUNTS, CentreFixture, FAKE_JPEG, type FakeGateway, until } from '../support/centre-fixture';
+import { ACCOUNTS, CentreFixture, FAKE_JPEG, type FakeGateway, openViewer, until } from '../support/centre-fixture';
 
 /**
  * Camera registration through the centre, with the school's gateway played by the test: the
@@ -107,7 +107,9 @@ describe('camera registration through the centre', () => {
     expect(patched.status).toBe(200);
     expect(patched.body.camera.registration).toMatchObject({ purpose: 'Hlavní vchod – prevence vandalismu', retentionHours: 24 });
     expect((await schoolIt.patch('/api/cameras/gw-reg:vchod', { retentionHours: 12 })).status).toBe(200);
-    expect((await auditOf('camera.update')).map((e) => e.detail.changed)).toEqual([{ retentionHours: 12 }, { purpose: 'Hlavní vchod – prevence vandalismu', legalBasis: FACTS.legalBasis, retentionHours: 24 }]);
+    // Newest first: the two edits just made (the push test may have edited this camera earlier).
+    const changes = (await auditOf('camera.update')).filter((e) => e.cameraId === 'gw-reg:vchod').map((e) => e.detail.changed);
+    expect(changes.slice(0, 2)).toEqual([{ retentionHours: 12 }, { purpose: 'Hlavní vchod – prevence vandalismu', legalBasis: FACTS.legalBasis, retentionHours: 24 }]);
 
     await schoolIt.post('/api/schools/zs-sokolov/cameras', { id: 'chodba', name: 'Chodba', rtsp: { url: 'rtsp://10.0.0.9/stream1' }, ...FACTS });
     const removed = await schoolIt.delete('/api/cameras/gw-reg:chodba');
@@ -115,6 +117,21 @@ describe('camera registration through the centre', () => {
     expect(sentOf('camera.unregister').at(-1)).toMatchObject({ cameraId: 'chodba' });
     expect((await schoolIt.get('/api/cameras/gw-reg:chodba')).status).toBe(404);
     expect((await auditOf('camera.unregister'))[0]).toMatchObject({ outcome: 'ok', cameraId: 'gw-reg:chodba' });
+  });
+
+  it('pushes an edited registration to the school’s open dashboards at once, with no other change needed', async () => {
+    const viewer = await openViewer(fx.url, schoolIt.cookie);
+    if (typeof viewer === 'number') throw new Error(`viewer refused ${viewer}`);
+    try {
+      type Pushed = { type: string; cameras?: CameraView[] };
+      await until(() => viewer.events.some((e) => (e as Pushed).type === 'cameras'), 'the first camera list');
+      const retentionOf = (e: Pushed): number | undefined => e.cameras?.find((c) => c.id === 'gw-reg:vchod')?.registration?.retentionHours;
+      const hours = 36 + (Date.now() % 10);
+      expect((await schoolIt.patch('/api/cameras/gw-reg:vchod', { purpose: FACTS.purpose, legalBasis: FACTS.legalBasis, retentionHours: hours })).status).toBe(200);
+      await until(() => viewer.events.some((e) => (e as Pushed).type === 'cameras' && retentionOf(e as Pushed) === hours), 'a camera list with the new retention', 2000);
+    } finally {
+      viewer.ws.close();
+    }
   });
 
   it('gives a snapshot as image/jpeg to whoever may watch the camera live, audited; not to an admin', async () => {

@@ -73,6 +73,8 @@ export class CameraFeed {
   private lastMarker = true;
   private rotate = 0;
   private lastPli = 0;
+  /** Whether a key-frame request has reached the camera since someone started waiting for one. */
+  private keyframeAsked = false;
   private pliTimer: NodeJS.Timeout | undefined;
   /** Set while someone waits for a key frame that has not arrived yet (see {@link KEYFRAME_RETRY_MS}). */
   private keyframeRetry: NodeJS.Timeout | undefined;
@@ -205,9 +207,15 @@ export class CameraFeed {
       this.counters.keyframeRequests++;
       if (this.mirrorOf) {
         this.mirrorOf.postMessage({ type: 'keyframe' } satisfies RelayUpstreamMessage);
+        this.keyframeAsked = true;
         return;
       }
-      this.upstream?.requestKeyframe().catch((err: Error) => this.log.debug({ err }, 'PLI upstream failed'));
+      this.upstream?.requestKeyframe().then(
+        (sent) => {
+          if (sent) this.keyframeAsked = true;
+        },
+        (err: Error) => this.log.debug({ err }, 'PLI upstream failed'),
+      );
     }, wait);
   }
 
@@ -218,9 +226,13 @@ export class CameraFeed {
     this.keyframeRetry = setInterval(() => this.requestKeyframe(), KEYFRAME_RETRY_MS);
   }
 
+  /** A key frame satisfies every request still waiting to be sent: two in a row would reach every viewer twice. */
   private keyframeArrived(): void {
     clearInterval(this.keyframeRetry);
     this.keyframeRetry = undefined;
+    clearTimeout(this.pliTimer);
+    this.pliTimer = undefined;
+    this.keyframeAsked = false;
   }
 
   /** Idempotent. Closes the source and the relays (the shard closes the viewers); settles when the upstream's sockets are closed. */
@@ -267,7 +279,7 @@ export class CameraFeed {
     if (this.late(timestamp, p.keyframeStart)) return;
     if (p.keyframeStart) this.keyframeArrived();
     // A request made before the upstream's first packet had no stream to address: ask now.
-    else if (p.index === 0 && this.keyframeRetry) this.requestKeyframe();
+    else if (p.index === 0 && this.keyframeRetry && !this.keyframeAsked) this.requestKeyframe();
     this.cache.push(p);
     this.pending.push(p);
     if (!this.flushScheduled) {

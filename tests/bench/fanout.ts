@@ -42,6 +42,12 @@ const { values } = parseArgs({
     'profile-centre': { type: 'string' },
     /** Go on with the sweep past an N that did not hold (to draw a baseline's whole curve). */
     'keep-going': { type: 'boolean', default: false },
+    /**
+     * Scheduling priority of the light viewers' processes (0 normal … 19 lowest). They stand for
+     * viewers on other machines: at 19 the load they generate yields this machine's cores to the
+     * centre, gateway, simulator and tile being measured; a viewer that cannot keep up shows as loss.
+     */
+    'viewers-nice': { type: 'string', default: '19' },
   },
 });
 const cameras = Number(values.cameras);
@@ -130,7 +136,7 @@ try {
     for (const id of want) {
       let p = procs.find((x) => x.count < perProcess);
       if (!p) {
-        p = new ViewerProcess();
+        p = new ViewerProcess(Number(values['viewers-nice']));
         procs.push(p);
       }
       p.count++;

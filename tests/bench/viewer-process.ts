@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ViewerCommand, ViewerReport } from './light-viewer';
 
@@ -8,8 +9,10 @@ export class ViewerProcess {
   count = 0;
   private waiting: ((r: ViewerReport) => void)[] = [];
 
-  constructor() {
+  /** `nice`: the scheduling priority of the process (0 normal, 19 lowest), so that the load it generates yields to what it measures. */
+  constructor(nice = 0) {
     this.child = fork(fileURLToPath(new URL('./light-viewer.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    if (nice !== 0 && this.child.pid !== undefined) setPriority(this.child.pid, nice);
     this.child.on('message', (r: ViewerReport) => this.waiting.shift()?.(r));
   }
 

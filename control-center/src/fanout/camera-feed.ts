@@ -226,8 +226,11 @@ export class CameraFeed {
     this.keyframeRetry = setInterval(() => this.requestKeyframe(), KEYFRAME_RETRY_MS);
   }
 
-  /** A key frame satisfies every request still waiting to be sent: two in a row would reach every viewer twice. */
-  private keyframeArrived(): void {
+  /**
+   * Ends the retry and drops a request still waiting to be sent: a key frame that arrives
+   * answers every one of them (two in a row would reach every viewer twice), and a closed feed needs none.
+   */
+  private stopAskingForKeyframe(): void {
     clearInterval(this.keyframeRetry);
     this.keyframeRetry = undefined;
     clearTimeout(this.pliTimer);
@@ -239,9 +242,7 @@ export class CameraFeed {
   close(reason: string): Promise<void> {
     if (this.closed) return this.upstreamClosed;
     this.closed = true;
-    clearTimeout(this.pliTimer);
-    this.pliTimer = undefined;
-    this.keyframeArrived();
+    this.stopAskingForKeyframe();
     this.upstreamClosed = this.upstream?.close() ?? Promise.resolve();
     this.upstream = undefined;
     this.mirrorOf?.close();
@@ -277,7 +278,7 @@ export class CameraFeed {
     this.lastTimestamp = timestamp;
     if (this.counters.packetsIn++ === 0) this.log.info({ camera: this.cameraId }, 'first upstream packet');
     if (this.late(timestamp, p.keyframeStart)) return;
-    if (p.keyframeStart) this.keyframeArrived();
+    if (p.keyframeStart) this.stopAskingForKeyframe();
     // A request made before the upstream's first packet had no stream to address: ask now.
     else if (p.index === 0 && this.keyframeRetry && !this.keyframeAsked) this.requestKeyframe();
     this.cache.push(p);
